@@ -1,0 +1,119 @@
+"""Fixes for running mmaction2 1.2.0 and mmengine 0.10.7 on current torch.
+
+This is the only module of the package that patches third-party code. Each
+fix is idempotent and applied once, by :func:`apply`, when ``mme_mmaction``
+is imported. Every fix is guarded so that it becomes a no-op on a stack that
+no longer needs it.
+"""
+import importlib.util
+import os
+import sys
+import types
+from typing import Any, Optional
+
+import torch
+
+_applied = False
+
+
+def _stub_missing_drn() -> None:
+    """Let ``import mmaction.models`` succeed without the DRN localizer.
+
+    The mmaction2 1.2.0 wheel does not ship ``mmaction/models/localizers/drn``
+    (upstream issue #2714) although ``localizers/__init__.py`` imports it.
+    """
+    if 'mmaction.models.localizers.drn.drn' in sys.modules:
+        return
+    # find_spec of a submodule would import mmaction.models, which fails.
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or os.path.isdir(
+            os.path.join(os.path.dirname(spec.origin), 'models', 'localizers',
+                         'drn')):
+        return
+
+    class DRN:
+        """Placeholder: DRN is missing from the mmaction2 1.2.0 wheel."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise ImportError(
+                'DRN is unavailable: the installed mmaction2 wheel lacks '
+                'mmaction/models/localizers/drn (mmaction2 issue #2714).')
+
+    package = types.ModuleType('mmaction.models.localizers.drn')
+    package.__path__ = []
+    module = types.ModuleType('mmaction.models.localizers.drn.drn')
+    module.DRN = DRN
+    package.drn = module
+    sys.modules[package.__name__] = package
+    sys.modules[module.__name__] = module
+
+
+def _load_trusted_local(filename: str,
+                        map_location: Optional[Any] = None) -> Any:
+    """Load a local checkpoint written by mmengine.
+
+    torch >= 2.6 defaults ``torch.load`` to ``weights_only=True``, which
+    rejects the ``HistoryBuffer`` and numpy objects mmengine pickles into
+    every checkpoint's ``message_hub``. Local files are the user's own.
+    """
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def _allow_full_local_checkpoints() -> None:
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=_load_trusted_local, force=True)
+
+
+def _distributed_init_without_cuda() -> None:
+    """Make mmengine's ``pytorch`` launcher work on CPU-only hosts.
+
+    mmengine defaults to nccl, always calls ``torch.cuda.set_device`` and
+    passes ``device_ids=[LOCAL_RANK]`` to DDP; all three fail without CUDA.
+    On such hosts we use gloo, skip ``set_device`` and give DDP no devices.
+    """
+    import mmengine.dist.utils as dist_utils
+    from mmengine.runner import Runner
+    if getattr(dist_utils._init_dist_pytorch, '_mme_patched', False):
+        return
+    init_with_cuda = dist_utils._init_dist_pytorch
+    wrap_model = Runner.wrap_model
+
+    def init_dist_pytorch(backend: str, init_backend: str = 'torch',
+                          **kwargs: Any) -> None:
+        if torch.cuda.is_available():
+            return init_with_cuda(backend, init_backend=init_backend,
+                                  **kwargs)
+        torch.distributed.init_process_group(
+            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+
+    def wrap_model_on_cpu(self: Runner, model_wrapper_cfg: Optional[dict],
+                          model: torch.nn.Module) -> torch.nn.Module:
+        from mmengine.dist import is_distributed
+        if is_distributed() and not torch.cuda.is_available():
+            model_wrapper_cfg = dict(
+                type='MMDistributedDataParallel',
+                broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                    False),
+                **(model_wrapper_cfg or {}))
+            model_wrapper_cfg['device_ids'] = None
+        return wrap_model(self, model_wrapper_cfg, model)
+
+    init_dist_pytorch._mme_patched = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+    Runner.wrap_model = wrap_model_on_cpu
+
+
+def apply() -> None:
+    """Apply every fix once; later calls do nothing."""
+    global _applied
+    if _applied:
+        return
+    _stub_missing_drn()
+    _allow_full_local_checkpoints()
+    _distributed_init_without_cuda()
+    _applied = True

@@ -1,0 +1,80 @@
+"""Decoding of the sampled frames together with the trajectories' frames."""
+from typing import Dict
+
+import cv2
+import numpy as np
+from mmaction.datasets.transforms import DecordDecode
+from mmaction.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class DecordDecodeWithTrajectoryFrames(DecordDecode):
+    """Decode the sampled frames and every raw frame the trajectories need.
+
+    Drop-in replacement for ``DecordDecode`` in pre-training pipelines. For
+    each tubelet whose first sampled raw frame is ``s``, trajectories run
+    through raw frames ``s, s+1, ..., s+traj_len`` (METHOD §4.2). The union
+    of those and the sampled frames is decoded once, in one ``get_batch``.
+
+    Required keys: ``video_reader``, ``frame_inds``, ``clip_len``,
+    ``num_clips``, ``filename``.
+    Added keys: ``imgs``, ``original_shape``, ``img_shape``,
+    ``traj_frames`` (K, H, W) uint8 grey raw frames and ``traj_frame_map``
+    (T', traj_len + 1) int indices into ``traj_frames``.
+
+    Args:
+        traj_len (int): Raw-frame steps per trajectory. Defaults to 4.
+        tubelet_size (int): Sampled frames per tubelet. Defaults to 2.
+    """
+
+    def __init__(self, traj_len: int = 4, tubelet_size: int = 2) -> None:
+        super().__init__(mode='accurate')
+        self.traj_len = traj_len
+        self.tubelet_size = tubelet_size
+
+    def transform(self, results: Dict) -> Dict:
+        """Decode the frames; see the class docstring for the keys."""
+        filename = results.get('filename', '<unknown video>')
+        frame_inds = np.asarray(results['frame_inds']).reshape(-1)
+        if results.get('num_clips', 1) != 1:
+            raise ValueError(
+                f'{filename}: trajectory targets need one clip per sample, '
+                f'got num_clips={results["num_clips"]}.')
+        if len(frame_inds) % self.tubelet_size:
+            raise ValueError(f'{filename}: clip of {len(frame_inds)} frames '
+                             f'is not a multiple of tubelet_size='
+                             f'{self.tubelet_size}.')
+        starts = frame_inds[::self.tubelet_size]
+        traj_inds = starts[:, None] + np.arange(self.traj_len + 1)
+        reader = results['video_reader']
+        total = results.get('total_frames', len(reader))
+        if traj_inds.max() >= total:
+            raise ValueError(
+                f'{filename}: video has {total} frames but the trajectories '
+                f'need frame {traj_inds.max()} (tubelets start at '
+                f'{starts.tolist()}, traj_len={self.traj_len}); lower '
+                'frame_interval or traj_len, or drop short videos.')
+
+        wanted, inverse = np.unique(
+            np.concatenate([frame_inds, traj_inds.ravel()]),
+            return_inverse=True)
+        frames = reader.get_batch(wanted).asnumpy()
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f'{filename}: decord returned frames of shape '
+                             f'{frames.shape}, expected (N, H, W, 3).')
+        results['video_reader'] = None
+
+        sampled = inverse[:len(frame_inds)]
+        in_traj, traj_map = np.unique(
+            inverse[len(frame_inds):], return_inverse=True)
+        results['imgs'] = list(frames[sampled])
+        results['traj_frames'] = np.stack(
+            [cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in in_traj])
+        results['traj_frame_map'] = traj_map.reshape(traj_inds.shape)
+        results['original_shape'] = frames.shape[1:3]
+        results['img_shape'] = frames.shape[1:3]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(traj_len={self.traj_len}, '
+                f'tubelet_size={self.tubelet_size})')

@@ -1,0 +1,58 @@
+"""Tube masking (METHOD §3)."""
+from typing import Dict
+
+import numpy as np
+from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+
+
+@TRANSFORMS.register_module()
+class TubeMaskGenerator(BaseTransform):
+    """One random spatial mask repeated over every temporal slice.
+
+    ``int(mask_ratio * H' * W')`` patches are masked per slice: ratio 0.7 on
+    an 8x14x14 token grid masks 137 patches per slice, 1096 tokens in all,
+    and leaves 472 visible. Draws from numpy's global generator, which
+    mmengine seeds per worker, so a seeded run reproduces its masks.
+
+    Required keys: ``img_shape``, ``clip_len``.
+    Added keys: ``mask`` bool (T' * H' * W',), True for masked tokens, in
+    (t, h, w) order.
+
+    Args:
+        mask_ratio (float): Fraction of patches masked. Defaults to 0.7.
+        patch_size (int): Spatial patch size. Defaults to 16.
+        tubelet_size (int): Frames per token. Defaults to 2.
+    """
+
+    def __init__(self,
+                 mask_ratio: float = 0.7,
+                 patch_size: int = 16,
+                 tubelet_size: int = 2) -> None:
+        if not 0 <= mask_ratio < 1:
+            raise ValueError(f'mask_ratio must be in [0, 1), got {mask_ratio}.')
+        self.mask_ratio = mask_ratio
+        self.patch_size = patch_size
+        self.tubelet_size = tubelet_size
+
+    def transform(self, results: Dict) -> Dict:
+        """Add ``results['mask']``."""
+        height, width = results['img_shape']
+        clip_len = results['clip_len']
+        if height % self.patch_size or width % self.patch_size or \
+                clip_len % self.tubelet_size:
+            raise ValueError(
+                f'Clip of {clip_len}x{height}x{width} does not divide into '
+                f'{self.tubelet_size}x{self.patch_size}x{self.patch_size} '
+                'tubes.')
+        num_patches = (height // self.patch_size) * (width // self.patch_size)
+        spatial = np.zeros(num_patches, dtype=bool)
+        masked = np.random.permutation(num_patches)
+        spatial[masked[:int(self.mask_ratio * num_patches)]] = True
+        results['mask'] = np.tile(spatial, clip_len // self.tubelet_size)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(mask_ratio={self.mask_ratio}, '
+                f'patch_size={self.patch_size}, '
+                f'tubelet_size={self.tubelet_size})')

@@ -1,0 +1,4 @@
+from .mixed_precision_optim_wrapper import (MixedPrecisionOptimWrapper,
+                                            cpu_supports_bf16)
+
+__all__ = ['MixedPrecisionOptimWrapper', 'cpu_supports_bf16']

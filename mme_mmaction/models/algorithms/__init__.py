@@ -1,0 +1,3 @@
+from .mme import MME
+
+__all__ = ['MME']

@@ -1,0 +1,3 @@
+from .masked_motion_encoder import MaskedMotionEncoder
+
+__all__ = ['MaskedMotionEncoder']

@@ -1,0 +1,3 @@
+from .mme_head import MMEPretrainHead
+
+__all__ = ['MMEPretrainHead']

@@ -1,0 +1,136 @@
+"""Prediction MLPs and masked losses of Masked Motion Encoding."""
+from typing import Dict, List, Optional, Tuple, Union
+
+from mmaction.registry import MODELS
+from mmcv.cnn import build_activation_layer
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mme_mmaction.motion import patch_std, token_validity, trajectory_tokens
+
+
+def _mlp(in_channels: int, hidden_channels: int, out_channels: int,
+         act_cfg: Optional[dict]) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(in_channels, hidden_channels), nn.GELU(),
+        nn.Linear(hidden_channels, out_channels),
+        build_activation_layer(act_cfg) if act_cfg else nn.Identity())
+
+
+@MODELS.register_module()
+class MMEPretrainHead(BaseModule):
+    """Predicts trajectories and HOG of masked tokens; computes the losses.
+
+    Per masked token the loss is the sum over dimensions of the squared
+    error; the trajectory term is multiplied by the token's validity; each
+    term is divided by the number of masked tokens (METHOD §6). The paper's
+    loss ``(L_traj + L_hog) / 2`` is ``loss_weights=dict(traj=.5, hog=.5)``.
+
+    Args:
+        in_channels (int): Decoder width. Defaults to 192.
+        hidden_channels (int): MLP hidden width. Defaults to 512.
+        traj_len (int): Trajectory steps L. Defaults to 4.
+        cells_per_patch (int): Sub-trajectories per patch side. Defaults to 2.
+        hog_channels (int): HOG values per token. Defaults to 108.
+        traj_act_cfg (dict, optional): Output activation of the trajectory
+            MLP. Defaults to Tanh (the paper's, although PatchStd targets
+            reach 1.5).
+        hog_act_cfg (dict, optional): Output activation of the HOG MLP.
+            Defaults to Sigmoid (the paper's, although HOG can exceed 1).
+        traj_norm (str): ``'patch_std'`` (default) or ``'none'`` (raw
+            displacements in pixels).
+        patch_std_min_std (float): Noise floor of PatchStd in final-frame
+            pixels (see :func:`~mme_mmaction.motion.patch_std`); 0 gives
+            METHOD's formula exactly. Defaults to 0.5, which leaves every
+            patch whose sub-cells differ by a pixel or more unchanged.
+        loss_weights (dict): Weights of ``traj`` and ``hog``.
+        init_cfg (dict | list[dict], optional): Initialisation.
+    """
+
+    def __init__(self,
+                 in_channels: int = 192,
+                 hidden_channels: int = 512,
+                 traj_len: int = 4,
+                 cells_per_patch: int = 2,
+                 hog_channels: int = 108,
+                 traj_act_cfg: Optional[dict] = dict(type='Tanh'),
+                 hog_act_cfg: Optional[dict] = dict(type='Sigmoid'),
+                 traj_norm: str = 'patch_std',
+                 patch_std_min_std: float = 0.5,
+                 loss_weights: Dict[str, float] = dict(traj=0.5, hog=0.5),
+                 init_cfg: Optional[Union[dict, List[dict]]] = dict(
+                     type='TruncNormal', layer='Linear', std=0.02,
+                     bias=0.)) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if traj_norm not in ('patch_std', 'none'):
+            raise ValueError(f"traj_norm must be 'patch_std' or 'none', got "
+                             f'{traj_norm!r}.')
+        self.cells_per_patch = cells_per_patch
+        self.traj_norm = traj_norm
+        self.patch_std_min_std = patch_std_min_std
+        self.loss_weights = dict(loss_weights)
+        traj_channels = 2 * traj_len * cells_per_patch**2
+        self.traj_pred = _mlp(in_channels, hidden_channels, traj_channels,
+                              traj_act_cfg)
+        self.hog_pred = _mlp(in_channels, hidden_channels, hog_channels,
+                             hog_act_cfg)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        """Predict targets from decoder features.
+
+        Args:
+            x (Tensor): (B, N_masked, in_channels).
+
+        Returns:
+            tuple[Tensor, Tensor]: trajectories (B, N_masked, 2*L*k*k) and
+            HOG (B, N_masked, hog_channels).
+        """
+        return self.traj_pred(x), self.hog_pred(x)
+
+    def trajectory_target(self, traj: Tensor,
+                          valid: Tensor) -> Tuple[Tensor, Tensor]:
+        """Per-token trajectory targets and validity.
+
+        Args:
+            traj (Tensor): (B, T', L, 2, Hc, Wc) per-step displacements.
+            valid (Tensor): (B, T', Hc, Wc) bool seed validity.
+
+        Returns:
+            tuple[Tensor, Tensor]: (B, N, 2*L*k*k) targets in
+            (c, step, h2, w2) order, and (B, N) float token validity.
+        """
+        tokens = trajectory_tokens(traj.float(), self.cells_per_patch)
+        if self.traj_norm == 'patch_std':
+            tokens = patch_std(tokens, min_std=self.patch_std_min_std)
+        return tokens.flatten(2), token_validity(valid, self.cells_per_patch)
+
+    def loss(self, x: Tensor, mask: Tensor, traj: Tensor, traj_valid: Tensor,
+             hog: Tensor) -> Dict[str, Tensor]:
+        """Masked losses.
+
+        Args:
+            x (Tensor): (B, N_masked, in_channels) decoder features of the
+                masked tokens in ascending order.
+            mask (Tensor): (B, N) bool, True for masked tokens.
+            traj (Tensor): (B, T', L, 2, Hc, Wc) trajectories.
+            traj_valid (Tensor): (B, T', Hc, Wc) bool seed validity.
+            hog (Tensor): (B, N, hog_channels) HOG targets of all tokens.
+
+        Returns:
+            dict[str, Tensor]: weighted ``loss_traj`` and ``loss_hog``.
+        """
+        pred_traj, pred_hog = self(x)
+        target_traj, validity = self.trajectory_target(traj, traj_valid)
+        b = x.shape[0]
+
+        def masked(t: Tensor) -> Tensor:
+            return t[mask].reshape(b, -1, *t.shape[2:])
+
+        num_masked = mask.sum().clamp(min=1)
+        err_traj = (pred_traj.float() - masked(target_traj)).pow(2).sum(-1)
+        err_hog = (pred_hog.float() - masked(hog.float())).pow(2).sum(-1)
+        loss_traj = (err_traj * masked(validity)).sum() / num_masked
+        loss_hog = err_hog.sum() / num_masked
+        return dict(
+            loss_traj=self.loss_weights['traj'] * loss_traj,
+            loss_hog=self.loss_weights['hog'] * loss_hog)

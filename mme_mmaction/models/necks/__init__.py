@@ -1,0 +1,3 @@
+from .mme_decoder import MMEDecoder
+
+__all__ = ['MMEDecoder']

@@ -1,0 +1,3 @@
+from .hog import HOGGenerator
+
+__all__ = ['HOGGenerator']

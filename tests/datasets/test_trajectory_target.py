@@ -1,0 +1,186 @@
+"""Online trajectory targets on decoded videos with known motion."""
+import numpy as np
+import pytest
+from mmaction.registry import TRANSFORMS
+from mmengine.dataset import Compose
+
+from mme_mmaction.datasets.transforms import (DecordDecodeWithTrajectoryFrames,
+                                              TrajectoryTarget)
+from synthetic_video import moving_square, write_video
+
+# Square of 40 px at (x, y) = (30, 50), moving (3, -2) px per frame, in a
+# 96 x 128 video over a still textured background.
+VELOCITY = np.array([3., -2.])
+
+
+@pytest.fixture(scope='module')
+def square_video(tmp_path_factory):
+    path = tmp_path_factory.mktemp('videos') / 'square.mp4'
+    return str(write_video(path, moving_square(num_frames=24)))
+
+
+def run(video, geometry, frame_inds=(0, 4), traj_len=4):
+    pipeline = Compose([
+        dict(type='DecordInit'),
+        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=traj_len),
+        *geometry,
+        dict(type='TrajectoryTarget', traj_len=traj_len),
+    ])
+    return pipeline(
+        dict(filename=video, frame_inds=np.array(frame_inds),
+             clip_len=len(frame_inds), num_clips=1, modality='RGB',
+             start_index=0))
+
+
+def cells_inside(valid_grid, x0, y0, x1, y1, cell=8):
+    """Boolean (Hc, Wc) grid of cells whose centres lie in the box."""
+    hc, wc = valid_grid.shape
+    ys, xs = np.mgrid[0:hc, 0:wc] * cell + cell / 2
+    return (xs > x0) & (xs < x1) & (ys > y0) & (ys < y1)
+
+
+def test_square_cells_move_with_the_square_and_background_is_still(
+        square_video):
+    results = run(square_video, [])
+    traj, valid = results['trajectories'], results['traj_valid']
+    assert traj.shape == (1, 4, 2, 12, 16) and traj.dtype == np.float32
+    assert valid.all()
+    # Cells well inside the square for all 4 steps of the tubelet.
+    square = cells_inside(valid[0], 36, 56, 64, 84)
+    assert square.sum() >= 6
+    moving = traj[0].transpose(2, 3, 0, 1)[square]  # (cells, L, 2)
+    np.testing.assert_allclose(moving.mean((0, 1)), VELOCITY, atol=0.25)
+    background = cells_inside(valid[0], 88, 60, 128, 96)
+    assert np.abs(traj[0].transpose(2, 3, 0, 1)[background]).max() < 0.3
+    assert 'traj_frames' not in results and 'traj_frame_map' not in results
+
+
+def test_displacements_scale_with_the_resize_factor(square_video):
+    results = run(square_video,
+                  [dict(type='Resize', scale=(64, 48), keep_ratio=False)])
+    traj = results['trajectories']
+    assert traj.shape == (1, 4, 2, 6, 8)
+    square = cells_inside(results['traj_valid'][0], 18, 28, 32, 42)
+    moving = traj[0].transpose(2, 3, 0, 1)[square]
+    np.testing.assert_allclose(moving.mean((0, 1)), VELOCITY / 2, atol=0.2)
+
+
+def test_horizontal_flip_mirrors_the_grid_and_negates_dx(square_video):
+    plain = run(square_video, [])['trajectories']
+    flipped = run(square_video,
+                  [dict(type='Flip', flip_ratio=1.)])['trajectories']
+    mirrored = plain[..., ::-1] * np.array([-1, 1])[None, None, :, None,
+                                                     None]
+    np.testing.assert_allclose(flipped, mirrored, atol=0.05)
+    square = cells_inside(np.ones((12, 16)), 128 - 64, 56, 128 - 36, 84)
+    moving = flipped[0].transpose(2, 3, 0, 1)[square]
+    np.testing.assert_allclose(moving.mean((0, 1)), [-3, -2], atol=0.25)
+
+
+def test_crop_places_seeds_on_the_final_frame(square_video):
+    # A centred 64 x 64 crop at (32, 16), resized to 32 x 32 (factor 0.5):
+    # final cell centre 4 + 8j lies at raw 32 + 2 (4 + 8j) = 40, 56, 72, 88
+    # in x and 16 + 2 (4 + 8i) = 24, 40, 56, 72 in y.
+    results = run(square_video, [
+        dict(type='CenterCrop', crop_size=64),
+        dict(type='Resize', scale=(32, 32), keep_ratio=False)
+    ])
+    traj = results['trajectories'][0].transpose(2, 3, 0, 1)  # (4, 4, L, 2)
+    assert traj.shape == (4, 4, 4, 2)
+    # Raw (40, 72) and (56, 72) stay inside the moving square for 4 steps.
+    np.testing.assert_allclose(
+        traj[3, :2].mean((0, 1)), VELOCITY / 2, atol=0.15)
+    # Raw (88..., 24) and (40, 24) are background, above the square.
+    assert np.abs(traj[0]).max() < 0.15
+
+
+@pytest.mark.parametrize('geometry', [
+    [dict(type='RandomResizedCrop'), dict(type='Resize', scale=(32, 32),
+                                          keep_ratio=False)],
+    [dict(type='MultiScaleCrop', input_size=64, scales=(1, .875, .75)),
+     dict(type='Resize', scale=(48, 48), keep_ratio=False),
+     dict(type='Flip', flip_ratio=0.5)],
+])
+def test_mmaction_crops_give_targets_on_the_final_grid(square_video,
+                                                       geometry):
+    results = run(square_video, geometry)
+    h, w = results['img_shape']
+    assert results['trajectories'].shape == (1, 4, 2, h // 8, w // 8)
+    assert np.isfinite(results['trajectories']).all()
+
+
+def test_points_leaving_the_frame_turn_invalid(tmp_path):
+    # Square hugging the left edge, moving left 3 px per frame.
+    frames = moving_square(12, start=(0., 30.), velocity=(-3., 0.))
+    video = str(write_video(tmp_path / 'left.mp4', frames))
+    valid = run(video, [])['traj_valid'][0]
+    # Column x = 4: 4 -> ~1 -> ~-2, left before the third lookup.
+    assert not valid[4:8, 0].any()
+    # x = 20 stays inside for all four lookups; the background never moves.
+    assert valid[4:8, 2].all() and valid[:, 3:].all()
+
+
+def test_each_raw_frame_is_decoded_once(square_video):
+    import decord
+    reader = decord.VideoReader(square_video)
+    calls = []
+
+    class CountingReader:
+        def __len__(self):
+            return len(reader)
+
+        def get_batch(self, inds):
+            calls.append(list(inds))
+            return reader.get_batch(inds)
+
+    results = DecordDecodeWithTrajectoryFrames(traj_len=4).transform(
+        dict(video_reader=CountingReader(), filename=square_video,
+             frame_inds=np.arange(0, 16, 4), clip_len=4, num_clips=1,
+             total_frames=len(reader)))
+    # Tubelets start at 0 and 8: raw 0..4 and 8..12, sampled 0, 4, 8, 12.
+    assert calls == [list(range(0, 5)) + list(range(8, 13))]
+    assert len(results['imgs']) == 4
+    assert results['traj_frame_map'].tolist() == [[0, 1, 2, 3, 4],
+                                                  [5, 6, 7, 8, 9]]
+
+
+def test_short_videos_and_mismatched_lengths_are_clear_errors(square_video):
+    with pytest.raises(ValueError, match='square.mp4.*24 frames'):
+        run(square_video, [], frame_inds=(20, 22))
+    decode = TRANSFORMS.build(dict(type='DecordDecodeWithTrajectoryFrames',
+                                   traj_len=2))
+    pipeline = Compose([dict(type='DecordInit'), decode,
+                        TrajectoryTarget(traj_len=4)])
+    with pytest.raises(ValueError, match='traj_len=2'):
+        pipeline(dict(filename=square_video, frame_inds=np.array([0, 4]),
+                      clip_len=2, num_clips=1, modality='RGB'))
+
+
+def test_bikes_cyclists_differ_from_the_panning_background(shared_video):
+    import torch
+
+    from mme_mmaction.models.heads import MMEPretrainHead
+    from mme_mmaction.motion import patch_std, trajectory_tokens
+    video = str(shared_video('bikes.mp4'))
+    # 640 x 272 street scene: resize to 224 x 96 keeps the whole frame.
+    results = run(video, [dict(type='Resize', scale=(224, 96),
+                               keep_ratio=False)],
+                  frame_inds=(100, 104))
+    traj = torch.from_numpy(results['trajectories'])[None]
+    tokens = trajectory_tokens(traj)[0]  # (N, 2, L, 4)
+    motion = tokens.mean(-1).norm(dim=1).mean(-1)  # mean speed per token
+    assert results['traj_valid'].mean() > 0.7
+    # Tokens that move rigidly: the panning background (about 1.3 px per
+    # frame here). The cyclists cross much faster than it.
+    rigid = tokens.std(-1).amax((1, 2)) < 0.1
+    assert rigid.sum() >= 3
+    background = motion[rigid].median()
+    assert background > 0.5
+    assert (motion - background).abs().max() > 10
+    # PatchStd (with the head's default noise floor) of panning tokens is
+    # near zero; tokens with relative motion keep unit-scale targets.
+    floor = MMEPretrainHead().patch_std_min_std
+    assert patch_std(tokens[rigid], min_std=floor).abs().max() < 0.35
+    moving = tokens.std(-1).amax((1, 2)) > 2
+    assert patch_std(tokens[moving],
+                     min_std=floor).abs().amax((1, 2, 3)).min() > 0.5

@@ -1,0 +1,62 @@
+"""Videos with known motion, written to disk for decord to decode."""
+from pathlib import Path
+from typing import Tuple
+
+import cv2
+import numpy as np
+
+
+def texture(height: int, width: int, seed: int) -> np.ndarray:
+    """Smooth random RGB texture that optical flow can lock onto."""
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(0, 255, (height, width, 3)).astype(np.float32)
+    return np.clip(cv2.GaussianBlur(noise, (0, 0), 1.5) * 2 - 128, 0,
+                   255).astype(np.uint8)
+
+
+def moving_square(num_frames: int = 24,
+                  size: Tuple[int, int] = (96, 128),
+                  square: int = 40,
+                  start: Tuple[float, float] = (30., 50.),
+                  velocity: Tuple[float, float] = (3., -2.),
+                  seed: int = 0) -> np.ndarray:
+    """A textured square moving at constant velocity over a still texture.
+
+    Args:
+        num_frames (int): Frames.
+        size (tuple[int, int]): (H, W).
+        square (int): Side of the square.
+        start (tuple[float, float]): (x, y) of its top-left corner.
+        velocity (tuple[float, float]): (dx, dy) pixels per frame.
+        seed (int): Texture seed.
+
+    Returns:
+        np.ndarray: (num_frames, H, W, 3) uint8 RGB frames.
+    """
+    height, width = size
+    background = texture(height, width, seed)
+    patch = texture(square, square, seed + 1)
+    frames = []
+    for i in range(num_frames):
+        # Sub-pixel placement by warping keeps the motion exact.
+        x = start[0] + velocity[0] * i
+        y = start[1] + velocity[1] * i
+        warp = np.float32([[1, 0, x], [0, 1, y]])
+        moved = cv2.warpAffine(patch, warp, (width, height),
+                               flags=cv2.INTER_LINEAR)
+        inside = cv2.warpAffine(np.ones((square, square), np.float32), warp,
+                                (width, height))[..., None]
+        frames.append((moved * inside + background * (1 - inside)).astype(
+            np.uint8))
+    return np.stack(frames)
+
+
+def write_video(path: Path, frames: np.ndarray, fps: int = 25) -> Path:
+    """Write RGB frames as an mp4v ``.mp4`` (cv2 wheels lack H.264)."""
+    height, width = frames.shape[1:3]
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
