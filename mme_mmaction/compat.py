@@ -9,6 +9,7 @@ import importlib.util
 import os
 import sys
 import types
+import warnings
 from typing import Any, Optional
 
 import torch
@@ -48,9 +49,9 @@ def _stub_missing_drn() -> None:
     sys.modules[module.__name__] = module
 
 
-def _load_trusted_local(filename: str,
+def load_from_local(filename: str,
                         map_location: Optional[Any] = None) -> Any:
-    """Load a local checkpoint written by mmengine.
+    """Load a local checkpoint written by mmengine (mmengine logs the name).
 
     torch >= 2.6 defaults ``torch.load`` to ``weights_only=True``, which
     rejects the ``HistoryBuffer`` and numpy objects mmengine pickles into
@@ -65,7 +66,7 @@ def _load_trusted_local(filename: str,
 def _allow_full_local_checkpoints() -> None:
     from mmengine.runner.checkpoint import CheckpointLoader
     CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_trusted_local, force=True)
+        prefixes='', loader=load_from_local, force=True)
 
 
 def _distributed_init_without_cuda() -> None:
@@ -76,31 +77,35 @@ def _distributed_init_without_cuda() -> None:
     On such hosts we use gloo, skip ``set_device`` and give DDP no devices.
     """
     import mmengine.dist.utils as dist_utils
+    from mmengine.device import get_device
+    from mmengine.dist import is_distributed
+    from mmengine.registry import MODEL_WRAPPERS
     from mmengine.runner import Runner
+    from torch.nn.parallel import DistributedDataParallel
     if getattr(dist_utils._init_dist_pytorch, '_mme_patched', False):
         return
-    init_with_cuda = dist_utils._init_dist_pytorch
+    init_on_accelerator = dist_utils._init_dist_pytorch
     wrap_model = Runner.wrap_model
 
     def init_dist_pytorch(backend: str, init_backend: str = 'torch',
                           **kwargs: Any) -> None:
-        if torch.cuda.is_available():
-            return init_with_cuda(backend, init_backend=init_backend,
+        if get_device() != 'cpu' or init_backend != 'torch':
+            return init_on_accelerator(backend, init_backend=init_backend,
                                   **kwargs)
         torch.distributed.init_process_group(
             backend='gloo' if backend == 'nccl' else backend, **kwargs)
 
     def wrap_model_on_cpu(self: Runner, model_wrapper_cfg: Optional[dict],
                           model: torch.nn.Module) -> torch.nn.Module:
-        from mmengine.dist import is_distributed
-        if is_distributed() and not torch.cuda.is_available():
-            model_wrapper_cfg = dict(
-                type='MMDistributedDataParallel',
+        if is_distributed() and get_device() == 'cpu':
+            model_wrapper_cfg = dict(model_wrapper_cfg or dict(
                 broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get('find_unused_parameters',
-                                                    False),
-                **(model_wrapper_cfg or {}))
-            model_wrapper_cfg['device_ids'] = None
+                                                    False)))
+            model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+            wrapper = MODEL_WRAPPERS.get(model_wrapper_cfg['type'])
+            if issubclass(wrapper, DistributedDataParallel):
+                model_wrapper_cfg['device_ids'] = None
         return wrap_model(self, model_wrapper_cfg, model)
 
     init_dist_pytorch._mme_patched = True
@@ -108,11 +113,18 @@ def _distributed_init_without_cuda() -> None:
     Runner.wrap_model = wrap_model_on_cpu
 
 
+def _quiet_mmcv_lite() -> None:
+    """mmcv-lite has no compiled ops; ViTs never use the deformable one."""
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+
+
 def apply() -> None:
     """Apply every fix once; later calls do nothing."""
     global _applied
     if _applied:
         return
+    _quiet_mmcv_lite()
     _stub_missing_drn()
     _allow_full_local_checkpoints()
     _distributed_init_without_cuda()

@@ -1,0 +1,27 @@
+# `make toy`: pre-train MME on the generated toy dataset (CPU, minutes).
+# `make test`: the test suite. Both create .venv on first use.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TOY_DATA := data/toy
+TOY_WORK_DIR := work_dirs/vit-tiny_toy
+
+.PHONY: toy test install
+
+install: $(STAMP)
+
+$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt requirements/constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt -c requirements/constraints.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+$(TOY_DATA)/train_list.txt: tools/data/make_toy_dataset.py | $(STAMP)
+	$(PY) tools/data/make_toy_dataset.py $(TOY_DATA)
+
+toy: $(STAMP) $(TOY_DATA)/train_list.txt
+	$(PY) tools/train.py configs/mme/vit-tiny_toy.py --work-dir $(TOY_WORK_DIR)
+
+test: $(STAMP)
+	$(PY) -m pytest tests

@@ -1,0 +1,43 @@
+# Something-Something V2 for pre-training (labels unused), in MMAction2's
+# standard layout: data/sthv2/videos/*.webm and the list files of
+# tools/data/sthv2 in MMAction2.
+#
+# SSv2 clips are short (about 45 frames at 12 fps), so, like VideoMAE, we
+# sample with stride 2: 16 frames span 32 raw frames. Trajectories run
+# L = 2 raw steps (frame_interval), from each tubelet's first sampled frame
+# to its second: dense in time, 2x the input's temporal resolution, and
+# clips never need more than 32 frames.
+dataset_type = 'VideoDataset'
+data_root = 'data/sthv2/videos'
+ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
+
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=16, frame_interval=2, num_clips=1),
+    dict(type='DecordDecodeWithTrajectoryFrames', traj_len=2),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(
+        type='MultiScaleCrop',
+        input_size=256,
+        scales=(1, 0.875, 0.75, 0.66),
+        random_crop=False,
+        max_wh_scale_gap=1),
+    dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='TrajectoryTarget', traj_len=2),
+    dict(type='TubeMaskGenerator', mask_ratio=0.7),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(
+        type='PackActionInputs',
+        algorithm_keys=('mask', 'trajectories', 'traj_valid'))
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=10,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_train,
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
