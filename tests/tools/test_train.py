@@ -116,3 +116,18 @@ def test_checkpoint_encoder_loads_into_stock_recognizer(single_process_run):
         assert torch.equal(stock[key], encoder[key]), key
     # Only the fine-tuning norm is new; the pre-training norm is left out.
     assert set(stock) - set(encoder) == {'fc_norm.weight', 'fc_norm.bias'}
+
+
+@pytest.mark.parametrize('cuda, expected', [(False,
+                                             'MixedPrecisionOptimWrapper'),
+                                            (True, 'AmpOptimWrapper')])
+def test_amp_flag_picks_bf16_autocast_without_cuda(monkeypatch, cuda,
+                                                   expected):
+    from mmengine.config import Config
+    train = load_tool('tools/train.py')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    monkeypatch.setattr(sys, 'argv', ['train.py', TOY_CONFIG, '--amp'])
+    cfg = Config.fromfile(TOY_CONFIG)
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    cfg = train.merge_args(cfg, train.parse_args())
+    assert cfg.optim_wrapper.type == expected
