@@ -2,26 +2,22 @@
 
 Differences from MMAction2's script: ``--amp`` picks bf16 autocast on a
 CPU-only host (mmengine's ``AmpOptimWrapper`` needs a GPU), and the process
-group is torn down after the DDP model is freed, which avoids gloo aborting
-at exit under torch 2.14.
+group is torn down after the DDP model is freed (see
+:func:`mme_mmaction.utils.run`).
 """
 import argparse
-import gc
-import os
-import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.config import Config
 
 import mme_mmaction  # noqa: F401  (fixes the stack, registers the plugin)
-from mmaction.registry import RUNNERS
+from mme_mmaction.utils import (add_launch_args, parse_launch_args, run,
+                                set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -50,21 +46,8 @@ def parse_args() -> argparse.Namespace:
         '--deterministic',
         action='store_true',
         help='deterministic options for the CUDNN backend')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, xxx=yyy (see MMAction2)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_args(parser)
+    return parse_launch_args(parser)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -73,12 +56,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
@@ -109,19 +87,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.train()
-    if runner.rank == 0:
-        print(f'Checkpoints and logs are in {osp.abspath(runner.work_dir)} '
-              f'(log: {osp.abspath(runner.log_dir)})', flush=True)
-    # Free the DDP model before the process group goes: gloo otherwise
-    # aborts about one run in five at exit (torch 2.14).
-    del runner
-    gc.collect()
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    run(merge_args(Config.fromfile(args.config), args), 'train')
 
 
 if __name__ == '__main__':

@@ -131,3 +131,60 @@ def test_amp_flag_picks_bf16_autocast_without_cuda(monkeypatch, cuda,
     cfg.optim_wrapper.type = 'OptimWrapper'
     cfg = train.merge_args(cfg, train.parse_args())
     assert cfg.optim_wrapper.type == expected
+
+
+RECOGNIZER_CONFIG = '''
+_base_ = ['{root}/configs/_base_/default_runtime.py']
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(type='VisionTransformer', embed_dims=192, depth=2,
+                  num_heads=3, img_size=64, num_frames=8),
+    cls_head=dict(type='TimeSformerHead', num_classes=9, in_channels=192,
+                  average_clips='prob'),
+    data_preprocessor=dict(type='ActionDataPreprocessor',
+                           mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1,
+         test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(64, 64), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+test_dataloader = dict(
+    batch_size=3, num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='VideoDataset', ann_file='{data}/val_list.txt',
+                 data_prefix=dict(video='{data}'), pipeline=test_pipeline,
+                 test_mode=True))
+test_evaluator = dict(type='AccMetric')
+test_cfg = dict(type='TestLoop')
+'''
+
+
+def test_test_py_and_dist_test_sh_evaluate_a_recognizer(
+        single_process_run, toy_data, tmp_path):
+    work_dir, _ = single_process_run
+    config = tmp_path / 'recognizer.py'
+    config.write_text(RECOGNIZER_CONFIG.format(root=ROOT, data=toy_data))
+    checkpoint = str(work_dir / 'epoch_1.pth')
+    log = run([sys.executable, 'tools/test.py', str(config), checkpoint,
+               '--work-dir', str(tmp_path / 'single')])
+    assert 'acc/top1' in log
+    log = run(['bash', 'tools/dist_test.sh', str(config), checkpoint, '2',
+               '--work-dir', str(tmp_path / 'dist')],
+              PYTHON=sys.executable, PORT=str(free_port()))
+    assert 'GPU number: 2' in log and 'acc/top1' in log
+
+
+def test_test_py_explains_that_pre_training_configs_have_no_test_loop(
+        single_process_run):
+    work_dir, _ = single_process_run
+    result = subprocess.run(
+        [sys.executable, 'tools/test.py', TOY_CONFIG,
+         str(work_dir / 'epoch_1.pth')], cwd=ROOT, capture_output=True,
+        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode != 0
+    assert 'evaluated by fine-tuning' in result.stderr

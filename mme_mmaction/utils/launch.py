@@ -1,0 +1,67 @@
+"""What tools/train.py and tools/test.py share: arguments and the run."""
+import argparse
+import gc
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def add_launch_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``.
+
+    Both ``--local_rank`` (torch.distributed.launch) and ``--local-rank``
+    (torchrun) are accepted.
+    """
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy (see MMAction2)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launch_args(
+        parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse, exporting ``LOCAL_RANK`` when the launcher did not."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def set_work_dir(cfg: Config, args: argparse.Namespace) -> None:
+    """``--work-dir``, else the config's, else work_dirs/<config name>."""
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+
+def run(cfg: Config, method: str) -> None:
+    """Build the runner, call ``runner.train()`` or ``.test()``, tear down.
+
+    The runner (and with it the DDP model) is freed before the process group
+    is destroyed: with torch 2.14, gloo otherwise aborts at exit about one
+    run in five.
+    """
+    from mmaction.registry import RUNNERS
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    getattr(runner, method)()
+    if runner.rank == 0:
+        print(f'Checkpoints and logs are in {osp.abspath(runner.work_dir)} '
+              f'(log: {osp.abspath(runner.log_dir)})', flush=True)
+    del runner
+    gc.collect()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
