@@ -57,14 +57,41 @@ class TrajectoryTarget(BaseTransform):
         self.flow = OpticalFlow(**(flow or dict(method='dis',
                                                 preset='medium')))
 
-    @staticmethod
-    def _crop_geometry(results: Dict) -> Tuple[np.ndarray, np.ndarray]:
-        """Origin and size of the final frame's crop in raw pixels."""
+    def _geometry(self, results: Dict, raw_shape: Tuple[int, int]
+                  ) -> Tuple[np.ndarray, np.ndarray, Tuple[int, int]]:
+        """Where the final frame's seeds are in the frames flow runs on.
+
+        Args:
+            results (dict): With ``img_shape``, ``original_shape`` and the
+                optional ``crop_quadruple``, ``flip``, ``flip_direction``.
+            raw_shape (tuple[int, int]): (H, W) of the decoded frames.
+
+        Returns:
+            tuple: seeds (P, 2) as (x, y) in the flow frames, the (2,)
+            factors from flow-frame steps to final-frame steps (sign
+            included), and the flow frames' (W, H).
+        """
+        final_h, final_w = results['img_shape']
+        final_size = np.array([final_w, final_h], dtype=np.float64)
         orig_h, orig_w = results['original_shape']
         qx, qy, qw, qh = results.get('crop_quadruple', (0., 0., 1., 1.))
         origin = np.array([qx * orig_w, qy * orig_h])
-        size = np.array([qw * orig_w, qh * orig_h])
-        return origin, size
+        to_final = final_size / np.array([qw * orig_w, qh * orig_h])
+
+        raw_size = np.array(raw_shape[::-1], dtype=np.float64)
+        scale = np.maximum(to_final, self.min_flow_size / raw_size.min())
+        flow_size = np.round(raw_size * np.minimum(scale, 1.)).astype(int)
+        to_flow = flow_size / raw_size
+
+        seeds = cell_centres(final_h, final_w, self.cell_size)
+        sign = np.ones(2)
+        if results.get('flip', False):
+            axis = 0 if results.get('flip_direction',
+                                    'horizontal') == 'horizontal' else 1
+            seeds[:, axis] = final_size[axis] - seeds[:, axis]
+            sign[axis] = -1
+        seeds = (origin + seeds / to_final) * to_flow
+        return seeds, sign * to_final / to_flow, tuple(flow_size)
 
     def transform(self, results: Dict) -> Dict:
         """Compute the targets; see the class docstring for the keys."""
@@ -78,49 +105,28 @@ class TrajectoryTarget(BaseTransform):
                 f'{results.get("filename")}: frames were decoded for '
                 f'traj_len={frame_map.shape[1] - 1}, but TrajectoryTarget '
                 f'has traj_len={self.traj_len}.')
-        final_h, final_w = results['img_shape']
-        final_size = np.array([final_w, final_h], dtype=np.float64)
-        origin, crop_size = self._crop_geometry(results)
-        raw_size = np.array(frames.shape[:0:-1], dtype=np.float64)
-
-        to_final = final_size / crop_size
-        scale = np.maximum(to_final, self.min_flow_size / raw_size.min())
-        compute_size = np.round(raw_size * np.minimum(scale, 1.)).astype(int)
-        to_compute = compute_size / raw_size
-
-        seeds = cell_centres(final_h, final_w, self.cell_size)
-        sign = np.ones(2)
-        if results.get('flip', False):
-            axis = 0 if results.get('flip_direction',
-                                    'horizontal') == 'horizontal' else 1
-            seeds[:, axis] = final_size[axis] - seeds[:, axis]
-            sign[axis] = -1
-        seeds = (origin + seeds / to_final) * to_compute
-
-        small = {}
+        seeds, to_final, flow_size = self._geometry(results, frames.shape[1:])
+        if flow_size != frames.shape[:0:-1]:
+            frames = [
+                cv2.resize(f, flow_size, interpolation=cv2.INTER_AREA)
+                for f in frames
+            ]
         flows = {}
-        num_tubes = len(frame_map)
+        chains = [list(zip(c[:-1], c[1:])) for c in frame_map.tolist()]
+        for a, b in {pair for chain in chains for pair in chain}:
+            flows[a, b] = self.flow(frames[a], frames[b])
+
+        final_h, final_w = results['img_shape']
         grid = (final_h // self.cell_size, final_w // self.cell_size)
-        trajectories = np.empty((num_tubes, self.traj_len, 2, *grid),
-                                dtype=np.float32)
-        valid = np.empty((num_tubes, *grid), dtype=bool)
-        for t, chain in enumerate(frame_map):
-            for i in chain:
-                if i not in small:
-                    small[i] = frames[i] if (to_compute == 1).all() else \
-                        cv2.resize(frames[i], tuple(compute_size),
-                                   interpolation=cv2.INTER_AREA)
-            pairs = list(zip(chain[:-1], chain[1:]))
-            for pair in pairs:
-                if pair not in flows:
-                    flows[pair] = self.flow(small[pair[0]], small[pair[1]])
-            steps, valid_t = track_points([flows[p] for p in pairs], seeds)
-            steps = steps * (sign * to_final / to_compute)
-            trajectories[t] = steps.reshape(self.traj_len, *grid,
-                                            2).transpose(0, 3, 1, 2)
-            valid[t] = valid_t.reshape(grid)
-        results['trajectories'] = trajectories
-        results['traj_valid'] = valid
+        trajectories, valid = [], []
+        for chain in chains:
+            steps, valid_t = track_points([flows[p] for p in chain], seeds)
+            # (L, P, 2) -> (L, 2, Hc, Wc)
+            steps = (steps * to_final).reshape(self.traj_len, *grid, 2)
+            trajectories.append(steps.transpose(0, 3, 1, 2))
+            valid.append(valid_t.reshape(grid))
+        results['trajectories'] = np.stack(trajectories).astype(np.float32)
+        results['traj_valid'] = np.stack(valid)
         return results
 
     def __repr__(self) -> str:

@@ -98,7 +98,15 @@ class MME(BaseModel):
         """
         return self.backbone(self._clips(inputs))
 
-    def _decode(self, inputs: Tensor, data_samples: List[BaseDataElement]):
+    def _decode(self, inputs: Tensor, data_samples: List[BaseDataElement]
+                ) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """Encode visible tokens, decode masked ones, gather the targets.
+
+        Returns:
+            tuple: decoder features (B, N_masked, C_dec), mask (B, N),
+            trajectories (B, T', L, 2, Hc, Wc), seed validity
+            (B, T', Hc, Wc) and HOG targets (B, N, hog channels).
+        """
         clips = self._clips(inputs)
         mask, traj, valid = self._targets(clips, data_samples)
         feats = self.neck(self.backbone(clips, mask), mask)
