@@ -1,8 +1,9 @@
-from .decode import DecordDecodeWithTrajectoryFrames
+from .bad_input import BadInputError
+from .decode import CheckedDecordInit, DecordDecodeWithTrajectoryFrames
 from .trajectory import TrajectoryTarget
 from .tube_mask import TubeMaskGenerator
 
 __all__ = [
-    'DecordDecodeWithTrajectoryFrames', 'TrajectoryTarget',
-    'TubeMaskGenerator'
+    'BadInputError', 'CheckedDecordInit', 'DecordDecodeWithTrajectoryFrames',
+    'TrajectoryTarget', 'TubeMaskGenerator'
 ]

@@ -3,12 +3,42 @@ from typing import Dict
 
 import cv2
 import numpy as np
-from mmaction.datasets.transforms import DecordDecode
+from mmaction.datasets.transforms import DecordDecode, DecordInit
 from mmaction.registry import TRANSFORMS
+
+from .bad_input import BadInputError, SkipsBadInput
 
 
 @TRANSFORMS.register_module()
-class DecordDecodeWithTrajectoryFrames(DecordDecode):
+class CheckedDecordInit(SkipsBadInput, DecordInit):
+    """``DecordInit`` whose failure names the video and can be skipped.
+
+    decord reads from an in-memory buffer, so its own errors do not say
+    which file could not be opened.
+
+    Args:
+        on_bad_input (str): ``'error'`` (default) or ``'skip'``.
+        **kwargs: Arguments of ``DecordInit``.
+    """
+
+    def __init__(self, on_bad_input: str = 'error', **kwargs) -> None:
+        DecordInit.__init__(self, **kwargs)
+        self._set_policy(on_bad_input)
+
+    def _transform(self, results: Dict) -> Dict:
+        try:
+            results = DecordInit.transform(self, results)
+        except Exception as error:  # decord raises its own error types
+            raise BadInputError(
+                f'{results["filename"]}: decord cannot open the video '
+                f'({type(error).__name__}: {error}).') from error
+        if results['total_frames'] == 0:
+            raise BadInputError(f'{results["filename"]}: video has no frames.')
+        return results
+
+
+@TRANSFORMS.register_module()
+class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
     """Decode the sampled frames and every raw frame the trajectories need.
 
     Drop-in replacement for ``DecordDecode`` in pre-training pipelines. For
@@ -25,15 +55,19 @@ class DecordDecodeWithTrajectoryFrames(DecordDecode):
     Args:
         traj_len (int): Raw-frame steps per trajectory. Defaults to 4.
         tubelet_size (int): Sampled frames per tubelet. Defaults to 2.
+        on_bad_input (str): ``'error'`` (default) raises when the video is
+            shorter than the trajectories need or decodes wrongly;
+            ``'skip'`` logs, counts and skips the sample.
     """
 
-    def __init__(self, traj_len: int = 4, tubelet_size: int = 2) -> None:
-        super().__init__(mode='accurate')
+    def __init__(self, traj_len: int = 4, tubelet_size: int = 2,
+                 on_bad_input: str = 'error') -> None:
+        DecordDecode.__init__(self, mode='accurate')
         self.traj_len = traj_len
         self.tubelet_size = tubelet_size
+        self._set_policy(on_bad_input)
 
-    def transform(self, results: Dict) -> Dict:
-        """Decode the frames; see the class docstring for the keys."""
+    def _transform(self, results: Dict) -> Dict:
         filename = results.get('filename', '<unknown video>')
         frame_inds = np.asarray(results['frame_inds']).reshape(-1)
         if results.get('num_clips', 1) != 1:
@@ -49,7 +83,7 @@ class DecordDecodeWithTrajectoryFrames(DecordDecode):
         reader = results['video_reader']
         total = results.get('total_frames', len(reader))
         if traj_inds.max() >= total:
-            raise ValueError(
+            raise BadInputError(
                 f'{filename}: video has {total} frames but the trajectories '
                 f'need frame {traj_inds.max()} (tubelets start at '
                 f'{starts.tolist()}, traj_len={self.traj_len}); lower '
@@ -60,7 +94,7 @@ class DecordDecodeWithTrajectoryFrames(DecordDecode):
             return_inverse=True)
         frames = reader.get_batch(wanted).asnumpy()
         if frames.ndim != 4 or frames.shape[-1] != 3:
-            raise ValueError(f'{filename}: decord returned frames of shape '
+            raise BadInputError(f'{filename}: decord returned frames of shape '
                              f'{frames.shape}, expected (N, H, W, 3).')
         results['video_reader'] = None
 
@@ -77,4 +111,5 @@ class DecordDecodeWithTrajectoryFrames(DecordDecode):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(traj_len={self.traj_len}, '
-                f'tubelet_size={self.tubelet_size})')
+                f'tubelet_size={self.tubelet_size}, '
+                f'on_bad_input={self.on_bad_input!r})')
