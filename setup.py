@@ -25,6 +25,9 @@ setup(
         'timm',
         'decord>=0.6',
         'einops',
+        'matplotlib',
+        'pillow',
+        'tqdm',
     ],
     extras_require={'tests': ['pytest']},
 )

@@ -3,7 +3,7 @@
 Plain numpy / OpenCV / torch code with no registries.
 """
 from .dense import native_grid_trajectories
-from .flow import OpticalFlow
+from .flow import DEFAULT_FLOW, OpticalFlow
 from .patch_std import patch_std, token_validity, trajectory_tokens
 from .tracking import bilinear_sample, cell_centres, track_points
 from .storage import (ReleaseFlowReader, TrajectoryReader, dequantize_flow,
@@ -12,6 +12,7 @@ from .storage import (ReleaseFlowReader, TrajectoryReader, dequantize_flow,
                       write_release_trajectories, write_trajectories)
 
 __all__ = [
+    'DEFAULT_FLOW',
     'OpticalFlow', 'bilinear_sample', 'native_grid_trajectories', 'cell_centres', 'patch_std',
     'token_validity', 'track_points', 'trajectory_tokens',
     'ReleaseFlowReader', 'TrajectoryReader', 'dequantize_flow',

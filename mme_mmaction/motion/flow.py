@@ -11,11 +11,22 @@ _DIS_PRESETS = {
 }
 
 
-def _make_dis(preset: str = 'medium') -> Callable:
+def _make_dis(preset: str = 'medium', **params: int) -> Callable:
+    """DIS with a preset, then any of its setters by snake-case name.
+
+    E.g. ``finest_scale=1`` calls ``setFinestScale(1)``; others are
+    ``patch_size``, ``patch_stride``, ``gradient_descent_iterations``,
+    ``variational_refinement_iterations``.
+    """
     if preset not in _DIS_PRESETS:
         raise ValueError(f'Unknown DIS preset {preset!r}; '
                          f'choose one of {sorted(_DIS_PRESETS)}.')
     dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset])
+    for name, value in params.items():
+        setter = 'set' + ''.join(part.title() for part in name.split('_'))
+        if not hasattr(dis, setter):
+            raise ValueError(f'DIS has no parameter {name!r} ({setter}).')
+        getattr(dis, setter)(value)
     return lambda prev, nxt: dis.calc(prev, nxt, None)
 
 
@@ -28,6 +39,16 @@ def _make_tvl1() -> Callable:
     tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
     return lambda prev, nxt: tvl1.calc(prev, nxt, None)
 
+
+# DIS 'ultrafast' searched down to half resolution with 2 variational
+# refinement passes: about half the time of 'medium' with as smooth a field
+# on real video (docs/benchmarks.md). 'fast' and 'ultrafast' as shipped stop
+# at quarter resolution and under-read small moving objects by a third.
+DEFAULT_FLOW = dict(
+    method='dis',
+    preset='ultrafast',
+    finest_scale=1,
+    variational_refinement_iterations=2)
 
 _BACKENDS: Dict[str, Callable[..., Callable]] = {
     'dis': _make_dis,
@@ -45,7 +66,8 @@ class OpticalFlow:
     Args:
         method (str): ``'dis'`` (default), ``'farneback'`` or ``'tvl1'``
             (needs opencv-contrib's ``cv2.optflow``).
-        **kwargs: Options of the backend, e.g. ``preset='fast'`` for DIS.
+        **kwargs: Options of the backend, e.g. ``preset='fast'`` or
+            ``finest_scale=1`` for DIS.
     """
 
     def __init__(self, method: str = 'dis', **kwargs) -> None:

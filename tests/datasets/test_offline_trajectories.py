@@ -4,7 +4,8 @@ import pytest
 from mmengine.dataset import Compose
 
 from mme_mmaction.datasets.transforms import BadInputError
-from mme_mmaction.motion import OpticalFlow, native_grid_trajectories
+from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow,
+                                 native_grid_trajectories)
 from mme_mmaction.motion.storage import (write_release_flow,
                                          write_release_trajectories,
                                          write_trajectories)
@@ -22,7 +23,7 @@ def square(tmp_path_factory):
         list(range(20))).asnumpy()
     grey = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in decoded])
     traj, valid = native_grid_trajectories(
-        grey, OpticalFlow('dis', preset='medium'), traj_len=4)
+        grey, OpticalFlow(**DEFAULT_FLOW), traj_len=4)
     write_trajectories(str(root / 'ours' / 'square.npy'), traj, valid)
     return root, str(video), traj, valid
 

@@ -172,7 +172,7 @@ def test_bikes_cyclists_differ_from_the_panning_background(shared_video):
     assert results['traj_valid'].mean() > 0.7
     # Tokens that move rigidly: the panning background (about 1.3 px per
     # frame here). The cyclists cross much faster than it.
-    rigid = tokens.std(-1).amax((1, 2)) < 0.1
+    rigid = tokens.std(-1).amax((1, 2)) < 0.15
     assert rigid.sum() >= 3
     background = motion[rigid].median()
     assert background > 0.5
@@ -180,7 +180,7 @@ def test_bikes_cyclists_differ_from_the_panning_background(shared_video):
     # PatchStd (with the head's default noise floor) of panning tokens is
     # near zero; tokens with relative motion keep unit-scale targets.
     floor = MMEPretrainHead().patch_std_min_std
-    assert patch_std(tokens[rigid], min_std=floor).abs().max() < 0.35
+    assert patch_std(tokens[rigid], min_std=floor).abs().max() < 0.5
     moving = tokens.std(-1).amax((1, 2)) > 2
     assert patch_std(tokens[moving],
                      min_std=floor).abs().amax((1, 2, 3)).min() > 0.5

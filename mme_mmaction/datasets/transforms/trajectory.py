@@ -34,7 +34,9 @@ class TrajectoryTarget(SkipsBadInput):
 
     - ``'online'`` (default): OpenCV flow between the raw frames decoded by
       :class:`DecordDecodeWithTrajectoryFrames`; options ``flow`` (see
-      :class:`~mme_mmaction.motion.OpticalFlow`, default DIS ``medium``)
+      :class:`~mme_mmaction.motion.OpticalFlow`, default
+      :data:`~mme_mmaction.motion.DEFAULT_FLOW`: DIS ``ultrafast`` refined
+      to half resolution)
       and ``min_flow_size`` (224).
     - ``'stored'``: files of ``tools/data/extract_trajectories.py``
       (``format='ours'``) or the release's ``<video>_<L>.gz``

@@ -10,7 +10,8 @@ from typing import Dict, Optional, Tuple
 import cv2
 import numpy as np
 
-from mme_mmaction.motion import OpticalFlow, bilinear_sample, track_points
+from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow, bilinear_sample,
+                                 track_points)
 from mme_mmaction.motion.storage import (ReleaseFlowReader, TrajectoryReader,
                                          read_release_trajectories)
 from .bad_input import BadInputError
@@ -31,8 +32,7 @@ class OnlineFlow:
 
     def __init__(self, flow: Optional[dict] = None,
                  min_flow_size: int = 224) -> None:
-        self.flow = OpticalFlow(**(flow or dict(method='dis',
-                                                preset='medium')))
+        self.flow = OpticalFlow(**(flow or DEFAULT_FLOW))
         self.min_flow_size = min_flow_size
 
     def __call__(self, results: Dict, seeds: np.ndarray,
