@@ -184,3 +184,22 @@ def test_bikes_cyclists_differ_from_the_panning_background(shared_video):
     moving = tokens.std(-1).amax((1, 2)) > 2
     assert patch_std(tokens[moving],
                      min_std=floor).abs().amax((1, 2, 3)).min() > 0.5
+
+
+def test_flow_on_the_crop_with_a_margin_matches_whole_frame_flow(
+        square_video):
+    crop = [dict(type='CenterCrop', crop_size=64)]
+    whole = run(square_video, crop)
+    near = Compose([
+        dict(type='DecordInit'),
+        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4), *crop,
+        dict(type='TrajectoryTarget', traj_len=4,
+             source=dict(type='online', margin=0.25))
+    ])(dict(filename=square_video, frame_inds=np.array([0, 4]), clip_len=2,
+            num_clips=1, modality='RGB', start_index=0))
+    # The region is the crop (32..96, 16..80) grown by 16 px: 16..112 x
+    # 0..96. The square moves inside it, so both agree where valid.
+    both = whole['traj_valid'] & near['traj_valid']
+    assert both.mean() > 0.9
+    diff = np.abs(whole['trajectories'] - near['trajectories'])
+    assert diff.transpose(0, 3, 4, 1, 2)[both].mean() < 0.1

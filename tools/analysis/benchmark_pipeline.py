@@ -23,7 +23,8 @@ import torch
 import mme_mmaction  # noqa: F401  (registers the transforms)
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
-from mme_mmaction.motion import OpticalFlow, native_grid_trajectories
+from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow,
+                                 native_grid_trajectories)
 from mme_mmaction.motion.storage import write_trajectories
 
 SHARED_VIDEO = osp.join(
@@ -38,6 +39,7 @@ GEOMETRY = [
 TAIL = [dict(type='TubeMaskGenerator', mask_ratio=0.7),
         dict(type='FormatShape', input_format='NCTHW')]
 FLOWS = {
+    'dis-default (ultrafast, finest scale 1, 2 refinements)': DEFAULT_FLOW,
     'dis-ultrafast': dict(method='dis', preset='ultrafast'),
     'dis-fast': dict(method='dis', preset='fast'),
     'dis-medium': dict(method='dis', preset='medium'),
@@ -63,13 +65,22 @@ def pipelines(traj_root: str) -> Dict[str, list]:
     return {
         'VideoMAE (decode + crop + mask)':
         head + [dict(type='DecordDecode')] + GEOMETRY + TAIL,
-        'MME online (DIS medium)':
+        'MME online (default DIS)':
         head + [dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4)] +
         GEOMETRY + [target] + TAIL,
-        'MME online (DIS fast)':
+        'MME online (default DIS, crop + 25% margin, final scale)':
         head + [dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4)] +
         GEOMETRY + [dict(target, source=dict(
-            type='online', flow=dict(method='dis', preset='fast')))] + TAIL,
+            type='online', margin=0.25, min_flow_size=0))] + TAIL,
+        'MME online (DIS fast, crop + 25% margin, final scale)':
+        head + [dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4)] +
+        GEOMETRY + [dict(target, source=dict(
+            type='online', margin=0.25, min_flow_size=0,
+            flow=dict(method='dis', preset='fast')))] + TAIL,
+        'MME online (DIS medium)':
+        head + [dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4)] +
+        GEOMETRY + [dict(target, source=dict(
+            type='online', flow=dict(method='dis', preset='medium')))] + TAIL,
         'MME offline (stored .npy)':
         head + [dict(type='DecordDecode')] + GEOMETRY +
         [dict(target, source=dict(type='stored', root=traj_root))] + TAIL,
@@ -118,7 +129,7 @@ def main() -> None:
             for f in frames.get_batch(list(range(len(frames)))).asnumpy()
         ])
         traj, valid = native_grid_trajectories(
-            grey, OpticalFlow('dis', preset='medium'), traj_len=4)
+            grey, OpticalFlow(**DEFAULT_FLOW), traj_len=4)
         key = osp.splitext(osp.basename(video))[0]
         write_trajectories(osp.join(root, key + '.npy'), traj, valid)
         rows = [(name, seconds_per_clip(Compose(steps), video, args.clips))
