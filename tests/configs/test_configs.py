@@ -5,12 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = sorted((ROOT / 'configs' / 'mme').glob('*.py'))
+CONFIGS = sorted((ROOT / 'configs' / 'mme').glob('*.py')) + sorted(
+    (ROOT / 'configs' / 'videomae').glob('*.py'))
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
@@ -31,10 +33,18 @@ def test_config_builds_model_and_pipeline(path, tmp_path):
     data = sample['data_samples']
     tokens = frames // 2 * (size // 16)**2
     assert data.mask.shape == (tokens, ) == (cfg.model.neck.num_tokens, )
-    assert data.trajectories.shape == (frames // 2, cfg.model.head.traj_len,
-                                       2, size // 8, size // 8)
-    assert model.head.traj_pred[2].out_features == \
-        2 * cfg.model.head.traj_len * 4
+    if cfg.model.type == 'MME':
+        assert data.trajectories.shape == (frames // 2,
+                                           cfg.model.head.traj_len, 2,
+                                           size // 8, size // 8)
+        assert model.head.traj_pred[2].out_features == \
+            2 * cfg.model.head.traj_len * 4
+    # The packed sample goes through the model's preprocessor and loss.
+    with torch.no_grad():
+        batch = model.data_preprocessor(
+            dict(inputs=[sample['inputs']], data_samples=[data]), True)
+        losses = model(**batch, mode='loss')
+    assert all(torch.isfinite(v) and v > 0 for v in losses.values())
 
 
 def test_vitb_ssv2_is_vit_b_and_trains_one_iteration_on_toy_data(tmp_path):

@@ -30,7 +30,7 @@ def two_token_case(**kwargs):
                             [True, True, False, False]]]])
     hog = torch.tensor([[[1.5], [0.0]]])
     mask = torch.tensor([[True, True]])
-    return head.loss(torch.zeros(1, 2, 4), mask, traj, valid, hog)
+    return head.loss(torch.zeros(1, 2, 4), mask, hog, traj, valid)
 
 
 def test_loss_by_hand_with_raw_displacements():
@@ -64,7 +64,7 @@ def test_only_masked_tokens_count():
     traj[..., 2:] = 100  # token 1 is visible: its error must not count
     hog = torch.tensor([[[2.], [100.]]])
     losses = head.loss(torch.zeros(1, 1, 4), torch.tensor([[True, False]]),
-                       traj, torch.ones(1, 1, 2, 4, dtype=torch.bool), hog)
+                       hog, traj, torch.ones(1, 1, 2, 4, dtype=torch.bool))
     assert losses['loss_traj'].item() == 0.5 * 8
     assert losses['loss_hog'].item() == 0.5 * 4
 

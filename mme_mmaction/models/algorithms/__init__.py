@@ -1,3 +1,4 @@
+from .masked_video_pretrainer import MaskedVideoPretrainer
 from .mme import MME
 
-__all__ = ['MME']
+__all__ = ['MME', 'MaskedVideoPretrainer']

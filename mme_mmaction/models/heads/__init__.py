@@ -1,3 +1,4 @@
 from .mme_head import MMEPretrainHead
+from .pixel_head import PixelPretrainHead
 
-__all__ = ['MMEPretrainHead']
+__all__ = ['MMEPretrainHead', 'PixelPretrainHead']

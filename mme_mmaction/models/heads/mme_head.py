@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mme_mmaction.motion import patch_std, token_validity, trajectory_tokens
+from ..utils import gather_masked
 
 
 def _mlp(in_channels: int, hidden_channels: int, out_channels: int,
@@ -104,32 +105,28 @@ class MMEPretrainHead(BaseModule):
             tokens = patch_std(tokens, min_std=self.patch_std_min_std)
         return tokens.flatten(2), token_validity(valid, self.cells_per_patch)
 
-    def loss(self, x: Tensor, mask: Tensor, traj: Tensor, traj_valid: Tensor,
-             hog: Tensor) -> Dict[str, Tensor]:
+    def loss(self, x: Tensor, mask: Tensor, target: Tensor,
+             trajectories: Tensor, traj_valid: Tensor) -> Dict[str, Tensor]:
         """Masked losses.
 
         Args:
             x (Tensor): (B, N_masked, in_channels) decoder features of the
                 masked tokens in ascending order.
             mask (Tensor): (B, N) bool, True for masked tokens.
-            traj (Tensor): (B, T', L, 2, Hc, Wc) trajectories.
+            target (Tensor): (B, N, hog_channels) HOG targets of all tokens.
+            trajectories (Tensor): (B, T', L, 2, Hc, Wc) trajectories.
             traj_valid (Tensor): (B, T', Hc, Wc) bool seed validity.
-            hog (Tensor): (B, N, hog_channels) HOG targets of all tokens.
 
         Returns:
             dict[str, Tensor]: weighted ``loss_traj`` and ``loss_hog``.
         """
         pred_traj, pred_hog = self(x)
-        target_traj, validity = self.trajectory_target(traj, traj_valid)
-        b = x.shape[0]
-
-        def masked(t: Tensor) -> Tensor:
-            return t[mask].reshape(b, -1, *t.shape[2:])
-
+        target_traj, validity = self.trajectory_target(trajectories,
+                                                       traj_valid)
         num_masked = mask.sum().clamp(min=1)
-        err_traj = (pred_traj.float() - masked(target_traj)).pow(2).sum(-1)
-        err_hog = (pred_hog.float() - masked(hog.float())).pow(2).sum(-1)
-        loss_traj = (err_traj * masked(validity)).sum() / num_masked
+        err_traj = (pred_traj.float() - gather_masked(target_traj, mask)).pow(2).sum(-1)
+        err_hog = (pred_hog.float() - gather_masked(target.float(), mask)).pow(2).sum(-1)
+        loss_traj = (err_traj * gather_masked(validity, mask)).sum() / num_masked
         loss_hog = err_hog.sum() / num_masked
         return dict(
             loss_traj=self.loss_weights['traj'] * loss_traj,

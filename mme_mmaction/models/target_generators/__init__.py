@@ -1,3 +1,4 @@
 from .hog import HOGGenerator
+from .pixel import PixelTargetGenerator
 
-__all__ = ['HOGGenerator']
+__all__ = ['HOGGenerator', 'PixelTargetGenerator']
