@@ -5,6 +5,7 @@ fix is idempotent and applied once, by :func:`apply`, when ``mme_mmaction``
 is imported. Every fix is guarded so that it becomes a no-op on a stack that
 no longer needs it.
 """
+import functools
 import importlib.util
 import os
 import sys
@@ -113,6 +114,26 @@ def _distributed_init_without_cuda() -> None:
     Runner.wrap_model = wrap_model_on_cpu
 
 
+def _fp32_recognition_loss() -> None:
+    """Let MMAction2's heads compute their loss from bf16 scores.
+
+    ``BaseHead.loss_by_feat`` calls ``.numpy()`` on the scores for its
+    top-k accuracy, which fails for bfloat16 (CPU autocast, or bf16 AMP);
+    the loss is also better computed in fp32.
+    """
+    from mmaction.models.heads.base import BaseHead
+    loss_by_feat = BaseHead.loss_by_feat
+    if hasattr(loss_by_feat, '__wrapped__'):
+        return
+
+    @functools.wraps(loss_by_feat)
+    def loss_by_feat_fp32(self: BaseHead, cls_scores: torch.Tensor,
+                          *args: Any, **kwargs: Any) -> dict:
+        return loss_by_feat(self, cls_scores.float(), *args, **kwargs)
+
+    BaseHead.loss_by_feat = loss_by_feat_fp32
+
+
 def _quiet_mmcv_lite() -> None:
     """mmcv-lite has no compiled ops; ViTs never use the deformable one."""
     warnings.filterwarnings(
@@ -128,4 +149,5 @@ def apply() -> None:
     _stub_missing_drn()
     _allow_full_local_checkpoints()
     _distributed_init_without_cuda()
+    _fp32_recognition_loss()
     _applied = True

@@ -286,3 +286,18 @@ def test_apply_is_idempotent(monkeypatch):
     assert Runner.wrap_model is wrap_model
     assert mmengine_checkpoint.CheckpointLoader._get_checkpoint_loader(
         'model.pth') is loader
+
+
+def test_recognition_heads_take_bf16_scores():
+    from mmaction.models.heads.base import BaseHead
+    from mmaction.registry import MODELS
+    from mmaction.structures import ActionDataSample
+    head = MODELS.build(dict(type='TimeSformerHead', num_classes=4,
+                             in_channels=8))
+    scores = torch.randn(2, 4).to(torch.bfloat16)
+    samples = [ActionDataSample().set_gt_label(i) for i in (1, 3)]
+    with pytest.raises(TypeError, match='BFloat16'):
+        BaseHead.loss_by_feat.__wrapped__(head, scores, samples)
+    losses = head.loss_by_feat(scores, samples)
+    assert losses['loss_cls'].dtype == torch.float32
+    assert losses['top1_acc'] >= 0

@@ -12,6 +12,8 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 
+from toy_recognizer import RECOGNIZER_CONFIG
+
 ROOT = Path(__file__).resolve().parents[2]
 TOY_CONFIG = str(ROOT / 'configs/mme/vit-tiny_toy.py')
 
@@ -133,35 +135,6 @@ def test_amp_flag_picks_bf16_autocast_without_cuda(monkeypatch, cuda,
     assert cfg.optim_wrapper.type == expected
 
 
-RECOGNIZER_CONFIG = '''
-_base_ = ['{root}/configs/_base_/default_runtime.py']
-model = dict(
-    type='Recognizer3D',
-    backbone=dict(type='VisionTransformer', embed_dims=192, depth=2,
-                  num_heads=3, img_size=64, num_frames=8),
-    cls_head=dict(type='TimeSformerHead', num_classes=9, in_channels=192,
-                  average_clips='prob'),
-    data_preprocessor=dict(type='ActionDataPreprocessor',
-                           mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
-test_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1,
-         test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-test_dataloader = dict(
-    batch_size=3, num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='VideoDataset', ann_file='{data}/val_list.txt',
-                 data_prefix=dict(video='{data}'), pipeline=test_pipeline,
-                 test_mode=True))
-test_evaluator = dict(type='AccMetric')
-test_cfg = dict(type='TestLoop')
-'''
 
 
 def test_test_py_and_dist_test_sh_evaluate_a_recognizer(

@@ -1,12 +1,11 @@
 """The MME encoder: MMAction2's VideoMAE ViT that can skip masked tokens."""
 from typing import Dict, Optional, Tuple, Union
 
-import torch.nn.functional as F
 from mmaction.models.backbones.vit_mae import VisionTransformer
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from ..utils import fuse_attention
+from ..utils import fuse_attention, resample_pos_embed
 
 ARCH_SETTINGS: Dict[str, dict] = {
     'tiny': dict(embed_dims=192, depth=12, num_heads=3),
@@ -68,33 +67,8 @@ class MaskedMotionEncoder(VisionTransformer):
         fuse_attention(self.blocks)
 
     def _pos_embed(self, grid: Tuple[int, int, int]) -> Tensor:
-        """Position table for a token grid, resampled if it differs.
-
-        Spatially bicubic per time slice (as the stock backbone does),
-        temporally linear.
-
-        Returns:
-            Tensor: (1, T' * H' * W', C).
-        """
-        if grid == self.token_grid:
-            return self.pos_embed
-        table = self.pos_embed.reshape(1, *self.token_grid, -1)
-        table = table[0].permute(0, 3, 1, 2)  # (T0, C, H0, W0)
-        if grid[1:] != self.token_grid[1:]:
-            table = F.interpolate(
-                table, size=grid[1:], mode='bicubic', align_corners=False)
-        table = table.permute(0, 2, 3, 1).reshape(1, -1, self.embed_dims)
-        if grid[0] != self.token_grid[0]:
-            # (1, C, T0, H' * W'): linear in time, identity in space.
-            table = table.reshape(1, self.token_grid[0], -1,
-                                  self.embed_dims).permute(0, 3, 1, 2)
-            table = F.interpolate(
-                table,
-                size=(grid[0], table.shape[-1]),
-                mode='bilinear',
-                align_corners=False)
-            table = table.permute(0, 2, 3, 1).reshape(1, -1, self.embed_dims)
-        return table
+        """Position table (1, T' * H' * W', C) for a token grid."""
+        return resample_pos_embed(self.pos_embed, self.token_grid, grid)
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Tensor:
         """Encode a clip, optionally only its visible tokens.

@@ -1,0 +1,312 @@
+"""Convert VideoMAE-style and our checkpoints to MMAction2 layouts (METHOD §9).
+
+Sources (the format is told from the keys, see :func:`detect_format`):
+
+* ``'videomae_pretrain'``: the MME release's and VideoMAE's pre-training
+  checkpoints (``ckpt['model']``): ``encoder.*``, ``encoder_to_decoder``
+  (``.weight`` or ``.0.weight``), ``mask_token``, ``decoder.*`` or
+  ``decoder.0.*``; no position table.
+* ``'videomae_finetune'``: their fine-tuned checkpoints (``ckpt['module']``
+  of DeepSpeed, or ``ckpt['model']``): the encoder names unprefixed plus
+  ``fc_norm.*`` and ``head.*``.
+* ``'mmaction'``: ours (``ckpt['state_dict']``): an ``MME`` pre-training
+  checkpoint or an MMAction2 recognizer, e.g. to change the clip size.
+
+Targets:
+
+* ``'recognizer'``: ``Recognizer3D`` with MMAction2's ``VisionTransformer``
+  (``backbone.*``) and a ``cls_head.fc_cls`` linear head.
+* ``'mme'``: our :class:`~mme_mmaction.models.MME` (``backbone.*``,
+  ``neck.*``, ``head.*``).
+
+What is dropped on purpose (reported in :attr:`ConversionReport.dropped`):
+
+* To ``'recognizer'``: everything of a pre-training model but its encoder
+  (decoder, ``encoder_to_decoder``, ``mask_token``, prediction heads
+  whatever their names), and the pre-training encoder's final ``norm``:
+  with ``use_mean_pooling=True`` (the fine-tuning setting) the stock
+  backbone's ``norm`` is an Identity and its ``fc_norm`` is trained from
+  scratch, as in VideoMAE. ``keep_norm=True`` keeps it for a backbone with
+  ``use_mean_pooling=False``.
+* To ``'mme'``: ``fc_norm`` and the classification head.
+
+Source keys without a counterpart in the target are reported in
+:attr:`ConversionReport.unmapped`, e.g. VideoMAE's pixel head
+``decoder.head.*`` or the release's MME heads converted to ``'mme'``.
+
+The target always has ``backbone.pos_embed`` (a persistent buffer of the
+stock backbone): a source table is copied, or resampled with
+:func:`resample_pos_embed` when the token grid differs; without one (the
+release has none) it is the sinusoid table for the target grid.
+"""
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import torch.nn.functional as F
+from mmaction.models.backbones.vit_mae import get_sinusoid_encoding
+
+from mme_mmaction.models.utils import resample_pos_embed
+from torch import Tensor
+
+TARGETS = ('recognizer', 'mme')
+Grid = Tuple[int, int, int]
+
+# VideoMAE name patterns -> MMAction2 names, inside one ViT block.
+_BLOCK_RULES = (
+    (r'blocks\.(\d+)\.(norm1|norm2|attn\.proj)\.(weight|bias)',
+     r'blocks.\1.\2.\3'),
+    (r'blocks\.(\d+)\.attn\.(qkv\.weight|q_bias|v_bias)',
+     r'blocks.\1.attn.\2'),
+    (r'blocks\.(\d+)\.(gamma_1|gamma_2)', r'blocks.\1.\2'),
+    (r'blocks\.(\d+)\.mlp\.fc1\.(weight|bias)',
+     r'blocks.\1.mlp.layers.0.0.\2'),
+    (r'blocks\.(\d+)\.mlp\.fc2\.(weight|bias)', r'blocks.\1.mlp.layers.1.\2'),
+)
+_NORM_RULE = (r'norm\.(weight|bias)', r'norm.\1')
+# The encoder (backbone) and the decoder (neck), without their prefix.
+_ENCODER_RULES = (
+    (r'patch_embed\.proj\.(weight|bias)', r'patch_embed.projection.\1'),
+    (r'pos_embed', 'pos_embed'),
+    (r'fc_norm\.(weight|bias)', r'fc_norm.\1'),
+    _NORM_RULE,
+) + _BLOCK_RULES
+_DECODER_RULES = (_NORM_RULE, ) + _BLOCK_RULES
+_OUR_PARTS = ('backbone.', 'neck.', 'head.', 'cls_head.')
+
+
+@dataclass
+class ConversionReport:
+    """What a conversion did with every key.
+
+    Attributes:
+        source_format (str): See :func:`detect_format`.
+        unmapped (list[str]): Source keys with no counterpart in the target.
+        dropped (list[str]): Source keys left out on purpose (see the
+            module docstring).
+        pos_embed (str): How ``backbone.pos_embed`` was obtained.
+        missing (list[str], optional): Target-model keys the result lacks;
+            None if the target model's state dict was not given.
+        unexpected (list[str], optional): Result keys the target model
+            lacks or has with another shape; None likewise.
+    """
+
+    source_format: str
+    unmapped: List[str]
+    dropped: List[str]
+    pos_embed: str
+    missing: Optional[List[str]] = None
+    unexpected: Optional[List[str]] = None
+
+    def summary(self) -> str:
+        """Human-readable report that names every listed key."""
+        lines = [f'source format: {self.source_format}',
+                 f'backbone.pos_embed: {self.pos_embed}']
+        for name in ('unmapped', 'dropped', 'missing', 'unexpected'):
+            keys = getattr(self, name)
+            if keys is None:
+                lines.append(f'{name}: not checked (no target model given)')
+                continue
+            lines.append(f'{name} ({len(keys)})' + (':' if keys else ''))
+            lines.extend(f'  {key}' for key in keys)
+        return '\n'.join(lines)
+
+
+def extract_state_dict(checkpoint: Mapping[str, Any]) -> Dict[str, Tensor]:
+    """The state dict inside a loaded checkpoint.
+
+    Args:
+        checkpoint (Mapping): ``torch.load`` result: a dict with
+            ``state_dict`` (mmengine), ``module`` (DeepSpeed) or ``model``
+            (the release, VideoMAE), or a bare state dict.
+
+    Returns:
+        dict[str, Tensor]: The parameters and buffers.
+    """
+    for container in ('state_dict', 'module', 'model'):
+        if isinstance(checkpoint.get(container), Mapping):
+            return dict(checkpoint[container])
+    if all(isinstance(v, Tensor) for v in checkpoint.values()):
+        return dict(checkpoint)
+    raise ValueError('No state dict found: expected a state_dict, module or '
+                     f'model entry, got keys {sorted(checkpoint)}.')
+
+
+def detect_format(state: Mapping[str, Tensor]) -> str:
+    """Tell the naming scheme of a state dict.
+
+    Returns:
+        str: ``'mmaction'`` (keys under ``backbone.``),
+        ``'videomae_pretrain'`` (keys under ``encoder.``) or
+        ``'videomae_finetune'``.
+    """
+    if any(key.startswith('backbone.') for key in state):
+        return 'mmaction'
+    if any(key.startswith('encoder.') for key in state):
+        return 'videomae_pretrain'
+    return 'videomae_finetune'
+
+
+def _rename(name: str, rules: Sequence[Tuple[str, str]]) -> Optional[str]:
+    for pattern, replacement in rules:
+        if re.fullmatch(pattern, name):
+            return re.sub(pattern, replacement, name)
+    return None
+
+
+def _prefixed(prefix: str, name: Optional[str]) -> Optional[str]:
+    return None if name is None else prefix + name
+
+
+def _canonical_key(key: str, source_format: str) -> Optional[str]:
+    """Our name (MME / recognizer layout) of a source key, or None."""
+    if source_format == 'mmaction':
+        return key if key.startswith(_OUR_PARTS) else None
+    if source_format == 'videomae_finetune':
+        if re.fullmatch(r'head\.(weight|bias)', key):
+            return 'cls_head.fc_cls.' + key.split('.')[1]
+        return _prefixed('backbone.', _rename(key, _ENCODER_RULES))
+    if key.startswith('encoder.'):
+        return _prefixed('backbone.',
+                         _rename(key[len('encoder.'):], _ENCODER_RULES))
+    if re.fullmatch(r'encoder_to_decoder(\.0)?\.weight', key):
+        return 'neck.encoder_to_decoder.weight'
+    if key == 'mask_token':
+        return 'neck.mask_token'
+    match = re.fullmatch(r'decoder\.(?:0\.)?(.+)', key)
+    if match:
+        return _prefixed('neck.', _rename(match[1], _DECODER_RULES))
+    return None
+
+
+def _kept(key: str, to: str, pretrain_source: bool, keep_norm: bool) -> bool:
+    """Whether a key in our layout belongs in the target."""
+    if to == 'mme':
+        return (key.startswith(('backbone.', 'neck.', 'head.'))
+                and not key.startswith('backbone.fc_norm.'))
+    if key.startswith('backbone.norm.'):
+        return keep_norm or not pretrain_source
+    return key.startswith(('backbone.', 'cls_head.'))
+
+
+def infer_grid(num_tokens: int, like: Grid) -> Grid:
+    """The token grid of a position table, told from the target grid.
+
+    ``like`` itself if it has ``num_tokens`` tokens; otherwise the one grid
+    that shares its spatial size or its (square) time length.
+
+    Raises:
+        ValueError: If no or more than one grid fits.
+    """
+    if num_tokens == math.prod(like):
+        return tuple(like)
+    t, h, w = like
+    candidates = set()
+    if num_tokens % (h * w) == 0:
+        candidates.add((num_tokens // (h * w), h, w))
+    side = math.isqrt(num_tokens // t)
+    if side**2 * t == num_tokens:
+        candidates.add((t, side, side))
+    if len(candidates) != 1:
+        raise ValueError(
+            f'Cannot tell the token grid of a {num_tokens}-token position '
+            f'table (candidates: {sorted(candidates)}); pass src_grid '
+            '(--src-num-frames, --src-img-size).')
+    return candidates.pop()
+
+
+def _target_pos_embed(state: Mapping[str, Tensor], grid: Grid,
+                      src_grid: Optional[Grid]) -> Tuple[Tensor, str]:
+    """``backbone.pos_embed`` for the target and how it was obtained."""
+    source = state.get('backbone.pos_embed')
+    if source is None:
+        projection = state.get('backbone.patch_embed.projection.weight')
+        if projection is None:
+            raise ValueError('The source has neither a position table nor a '
+                             'patch embedding to size one.')
+        table = get_sinusoid_encoding(math.prod(grid), projection.shape[0])
+        return table, f'sinusoid table for the token grid {grid}'
+    src_grid = tuple(src_grid or infer_grid(source.shape[1], grid))
+    if src_grid == grid:
+        return source, f'copied (token grid {grid})'
+    return (resample_pos_embed(source, src_grid, grid),
+            f'resampled from the token grid {src_grid} to {grid}')
+
+
+def compare_with_model(
+        state: Mapping[str, Tensor],
+        expected: Mapping[str, Tensor]) -> Tuple[List[str], List[str]]:
+    """Keys a model expects but ``state`` lacks, and the other way round.
+
+    Args:
+        state (Mapping[str, Tensor]): Converted state dict.
+        expected (Mapping[str, Tensor]): The target model's state dict.
+
+    Returns:
+        tuple[list[str], list[str]]: Missing keys, and unexpected keys (not
+        in the model or of another shape, with both shapes).
+    """
+    missing = sorted(set(expected) - set(state))
+    unexpected = []
+    for key in sorted(state):
+        if key not in expected:
+            unexpected.append(key)
+        elif expected[key].shape != state[key].shape:
+            unexpected.append(f'{key} (shape {tuple(state[key].shape)}, the '
+                              f'model has {tuple(expected[key].shape)})')
+    return missing, unexpected
+
+
+def convert_state_dict(
+    state: Mapping[str, Tensor],
+    to: str,
+    token_grid: Sequence[int] = (8, 14, 14),
+    src_grid: Optional[Sequence[int]] = None,
+    keep_norm: bool = False,
+    expected: Optional[Mapping[str, Tensor]] = None,
+) -> Tuple[Dict[str, Tensor], ConversionReport]:
+    """Convert a state dict to a recognizer's or to MME's layout.
+
+    Args:
+        state (Mapping[str, Tensor]): Source state dict (see
+            :func:`extract_state_dict`).
+        to (str): ``'recognizer'`` or ``'mme'``.
+        token_grid (Sequence[int]): Target token grid (T', H', W'), e.g.
+            (8, 14, 14) for 16 x 224 x 224 clips with 2 x 16 x 16 tubelets.
+        src_grid (Sequence[int], optional): Token grid of the source's
+            position table; inferred by :func:`infer_grid` if None.
+        keep_norm (bool): Keep a pre-training encoder's final ``norm`` in a
+            recognizer (for ``use_mean_pooling=False``). Defaults to False.
+        expected (Mapping[str, Tensor], optional): The target model's state
+            dict, to report missing and unexpected keys.
+
+    Returns:
+        tuple[dict[str, Tensor], ConversionReport]: The converted state
+        dict and what happened to every key.
+    """
+    if to not in TARGETS:
+        raise ValueError(f'to must be one of {TARGETS}, got {to!r}.')
+    source_format = detect_format(state)
+    pretrain_source = (source_format == 'videomae_pretrain'
+                       or any(key.startswith('neck.') for key in state))
+    converted, unmapped, dropped = {}, [], []
+    for key, value in state.items():
+        name = _canonical_key(key, source_format)
+        if name is not None and _kept(name, to, pretrain_source, keep_norm):
+            converted[name] = value
+        elif name is not None or (to == 'recognizer'
+                                  and source_format == 'videomae_pretrain'
+                                  and not key.startswith('encoder.')):
+            dropped.append(key)
+        else:
+            unmapped.append(key)
+    grid = tuple(token_grid)
+    converted['backbone.pos_embed'], pos_note = _target_pos_embed(
+        converted, grid, None if src_grid is None else tuple(src_grid))
+    report = ConversionReport(source_format, sorted(unmapped),
+                              sorted(dropped), pos_note)
+    if expected is not None:
+        report.missing, report.unexpected = compare_with_model(
+            converted, expected)
+    return converted, report

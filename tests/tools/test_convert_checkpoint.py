@@ -1,0 +1,332 @@
+"""tools/convert_checkpoint.py and mme_mmaction.utils.checkpoint_conversion:
+checkpoints written by hand with METHOD §9's key names, from tiny models."""
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmaction.models.backbones.vit_mae import (VisionTransformer,
+                                               get_sinusoid_encoding)
+from mmaction.registry import MODELS
+from mmengine.config import Config
+from torch import nn
+
+from mme_mmaction.models import MaskedMotionEncoder, MMEDecoder
+from mme_mmaction.utils import (convert_state_dict, extract_state_dict,
+                                resample_pos_embed)
+from mme_mmaction.utils.checkpoint_conversion import infer_grid
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOL = ROOT / 'tools/convert_checkpoint.py'
+# 4 frames of 32 x 32 in 2 x 16 x 16 tubelets: a 2 x 2 x 2 token grid.
+GRID = (2, 2, 2)
+VIT = dict(embed_dims=48, depth=2, num_heads=3, img_size=32, num_frames=4)
+TINY_MME = dict(
+    type='MME',
+    backbone=dict(type='MaskedMotionEncoder',
+                  arch=dict(embed_dims=48, depth=2, num_heads=3),
+                  img_size=32, num_frames=4, use_mean_pooling=False),
+    neck=dict(type='MMEDecoder', num_tokens=8, in_channels=48,
+              embed_dims=24, num_heads=3),
+    head=dict(type='MMEPretrainHead', in_channels=24, hidden_channels=32),
+    target_generator=dict(type='HOGGenerator'))
+# Heads of the release without a counterpart in ours (METHOD gives no
+# names): VideoMAE's pixel head and two made-up motion heads.
+RELEASE_HEADS = ('head_hog.0.weight', 'head_traj.0.weight')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('convert_checkpoint', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def randomized(module, seed):
+    """``module`` with every parameter drawn at random (norms included)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in module.parameters():
+            param.copy_(0.2 * torch.randn(param.shape, generator=generator))
+    return module.eval()
+
+
+def release_name(name):
+    """The VideoMAE / release name of an MMAction2 ViT parameter."""
+    return (name.replace('patch_embed.projection.', 'patch_embed.proj.')
+            .replace('mlp.layers.0.0.', 'mlp.fc1.')
+            .replace('mlp.layers.1.', 'mlp.fc2.'))
+
+
+def tiny_encoder(seed=0, **kwargs):
+    return randomized(VisionTransformer(**VIT, **kwargs), seed)
+
+
+def release_pretrain(encoder, decoder, decoder_prefix='decoder.0.',
+                     projection='encoder_to_decoder.0.weight'):
+    """A release pre-training checkpoint: ``ckpt['model']``, no pos_embed."""
+    model = {
+        'encoder.' + release_name(k): v
+        for k, v in encoder.state_dict().items() if k != 'pos_embed'
+    }
+    model.update({
+        decoder_prefix + release_name(k): v
+        for k, v in decoder.state_dict().items()
+        if k.startswith(('blocks.', 'norm.'))
+    })
+    model[projection] = decoder.encoder_to_decoder.weight
+    model['mask_token'] = decoder.mask_token
+    model[decoder_prefix + 'head.weight'] = torch.randn(1536, 24)
+    model.update({key: torch.randn(4, 24) for key in RELEASE_HEADS})
+    return {'model': model, 'epoch': 400}
+
+
+@pytest.fixture(scope='module')
+def pretrain_parts():
+    encoder = tiny_encoder(use_mean_pooling=False)  # a random final norm
+    decoder = randomized(
+        MMEDecoder(num_tokens=8, in_channels=48, embed_dims=24, num_heads=3),
+        1)
+    return encoder, decoder
+
+
+def recognizer(num_frames=4, img_size=32, **backbone):
+    vit = dict(VIT, num_frames=num_frames, img_size=img_size, **backbone)
+    return MODELS.build(
+        dict(type='Recognizer3D',
+             backbone=dict(type='VisionTransformer', **vit),
+             cls_head=dict(type='TimeSformerHead', num_classes=5,
+                           in_channels=48),
+             data_preprocessor=dict(type='ActionDataPreprocessor',
+                                    format_shape='NCTHW'))).eval()
+
+
+def assert_features_equal(ours, theirs):
+    assert ours.shape == theirs.shape
+    assert (ours - theirs).norm() <= 1e-5 * theirs.norm()
+
+
+@pytest.mark.parametrize('decoder_prefix,projection', [
+    ('decoder.0.', 'encoder_to_decoder.0.weight'),  # METHOD §9
+    ('decoder.', 'encoder_to_decoder.weight'),  # VideoMAE
+])
+def test_release_pretraining_checkpoint_to_mme(pretrain_parts, decoder_prefix,
+                                               projection):
+    encoder, decoder = pretrain_parts
+    ckpt = release_pretrain(encoder, decoder, decoder_prefix, projection)
+    state, report = convert_state_dict(
+        extract_state_dict(ckpt), 'mme', token_grid=GRID)
+    model = MODELS.build(TINY_MME)
+    result = model.load_state_dict(state, strict=False)
+    assert result.unexpected_keys == []
+    assert all(key.startswith('head.') for key in result.missing_keys)
+    for name, value in encoder.state_dict().items():
+        torch.testing.assert_close(
+            model.backbone.state_dict()[name], value, rtol=0, atol=0)
+    for name, value in decoder.state_dict().items():
+        torch.testing.assert_close(
+            model.neck.state_dict()[name], value, rtol=0, atol=0)
+    assert report.source_format == 'videomae_pretrain'
+    assert report.unmapped == sorted(
+        RELEASE_HEADS + (decoder_prefix + 'head.weight', ))
+    assert report.dropped == []
+    assert report.missing is None  # no target model given
+    assert 'sinusoid' in report.pos_embed
+    torch.testing.assert_close(state['backbone.pos_embed'],
+                               get_sinusoid_encoding(8, 48))
+
+
+def test_pretraining_checkpoint_gives_the_same_features_in_ours_and_stock(
+        pretrain_parts):
+    encoder, decoder = pretrain_parts
+    state = extract_state_dict(release_pretrain(encoder, decoder))
+    mme_state, _ = convert_state_dict(state, 'mme', token_grid=GRID)
+    rec_state, report = convert_state_dict(state, 'recognizer',
+                                           token_grid=GRID)
+    assert report.unmapped == []
+    assert 'encoder.norm.weight' in report.dropped
+    assert 'mask_token' in report.dropped
+    assert set(report.dropped) == {
+        key for key in state if not key.startswith('encoder.')
+    } | {'encoder.norm.weight', 'encoder.norm.bias'}
+    model = recognizer()
+    result = model.load_state_dict(rec_state, strict=False)
+    assert result.unexpected_keys == []
+    assert sorted(result.missing_keys) == [
+        'backbone.fc_norm.bias', 'backbone.fc_norm.weight',
+        'cls_head.fc_cls.bias', 'cls_head.fc_cls.weight'
+    ]
+    mme = MODELS.build(TINY_MME)
+    mme.load_state_dict(mme_state, strict=False)
+    # Fine-tuning: mean pooling, a fresh fc_norm (the same in both).
+    ours = MaskedMotionEncoder(
+        arch=dict(embed_dims=48, depth=2, num_heads=3), img_size=32,
+        num_frames=4).eval()
+    backbone_state = {
+        k[len('backbone.'):]: v
+        for k, v in mme_state.items() if k.startswith('backbone.')
+    }
+    assert ours.load_state_dict(
+        backbone_state, strict=False).unexpected_keys == ['norm.weight',
+                                                          'norm.bias']
+    x = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        assert_features_equal(ours(x), model.backbone(x))
+        model.backbone.return_feat_map = ours.return_feat_map = True
+        assert_features_equal(ours(x), model.backbone(x))
+        # Without mean pooling (and with the final norm) too.
+        stock = VisionTransformer(**VIT, use_mean_pooling=False,
+                                  return_feat_map=True).eval()
+        kept, _ = convert_state_dict(state, 'recognizer', token_grid=GRID,
+                                     keep_norm=True)
+        stock.load_state_dict({
+            k[len('backbone.'):]: v
+            for k, v in kept.items() if k.startswith('backbone.')
+        })
+        mme.backbone.return_feat_map = True
+        assert_features_equal(mme.backbone(x), stock(x))
+
+
+def test_deepspeed_finetuned_checkpoint_to_recognizer_keeps_the_logits():
+    encoder = tiny_encoder(seed=2)  # with mean pooling and fc_norm
+    head = randomized(nn.Linear(48, 5), 3)
+    module = {release_name(k): v for k, v in encoder.state_dict().items()
+              if k != 'pos_embed'}
+    module.update({'head.weight': head.weight, 'head.bias': head.bias})
+    model = recognizer()
+    state, report = convert_state_dict(
+        extract_state_dict({'module': module}), 'recognizer',
+        token_grid=GRID, expected=model.state_dict())
+    assert (report.source_format, report.unmapped, report.dropped,
+            report.missing, report.unexpected) == (
+                'videomae_finetune', [], [], [], [])
+    model.load_state_dict(state, strict=True)
+    x = torch.randn(2, 1, 3, 4, 32, 32)
+    with torch.no_grad():
+        logits = model(x, mode='tensor', stage='head')
+        expected = head(encoder(x[:, 0]))
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_resampled_position_table_shapes_and_identity():
+    table = torch.randn(1, 8, 6)
+    assert resample_pos_embed(table, GRID, (4, 3, 3)).shape == (1, 36, 6)
+    assert resample_pos_embed(table, GRID, (2, 3, 3)).shape == (1, 18, 6)
+    assert resample_pos_embed(table, GRID, GRID) is table
+    with pytest.raises(ValueError, match='does not fit'):
+        resample_pos_embed(table, (4, 2, 2), GRID)
+
+
+def test_position_table_is_linear_in_time():
+    table = torch.randn(1, 8, 6)
+    slices = table.reshape(2, 4, 6)
+    # 2 -> 4 time steps, align_corners=False: sources at -1/4, 1/4, 3/4,
+    # 5/4, clamped at the ends.
+    out = resample_pos_embed(table, GRID, (4, 2, 2)).reshape(4, 4, 6)
+    torch.testing.assert_close(out[0], slices[0])
+    torch.testing.assert_close(out[1], 0.75 * slices[0] + 0.25 * slices[1])
+    torch.testing.assert_close(out[2], 0.25 * slices[0] + 0.75 * slices[1])
+    torch.testing.assert_close(out[3], slices[1])
+    # 2 -> 3: the middle step is the midpoint.
+    out = resample_pos_embed(table, GRID, (3, 2, 2)).reshape(3, 4, 6)
+    torch.testing.assert_close(out[1], (slices[0] + slices[1]) / 2)
+
+
+def test_resampling_matches_the_encoder_and_the_stock_backbone():
+    ours = MaskedMotionEncoder(
+        arch=dict(embed_dims=48, depth=2, num_heads=3), img_size=32,
+        num_frames=4)
+    torch.testing.assert_close(
+        resample_pos_embed(ours.pos_embed, GRID, (4, 3, 3)),
+        ours._pos_embed((4, 3, 3)))
+    stock = VisionTransformer(**VIT, return_feat_map=True).eval()
+    wide = VisionTransformer(**dict(VIT, img_size=48),
+                             return_feat_map=True).eval()
+    wide.load_state_dict({
+        **stock.state_dict(), 'pos_embed':
+        resample_pos_embed(stock.pos_embed, GRID, (2, 3, 3))
+    })
+    x = torch.randn(1, 3, 4, 48, 48)
+    with torch.no_grad():
+        torch.testing.assert_close(wide(x), stock(x))
+
+
+def test_grid_of_a_source_table_is_inferred_or_asked_for():
+    assert infer_grid(8, (2, 2, 2)) == (2, 2, 2)
+    assert infer_grid(8, (4, 2, 2)) == (2, 2, 2)
+    assert infer_grid(1568, (16, 7, 7)) == (32, 7, 7)
+    with pytest.raises(ValueError, match='src_grid'):
+        infer_grid(1568, (8, 7, 7))  # (32, 7, 7) or (8, 14, 14)?
+
+
+def test_our_mme_checkpoint_to_a_recognizer_at_8_frames_and_48_px():
+    mme = randomized(MODELS.build(TINY_MME), 4)
+    source = mme.state_dict()
+    model = recognizer(num_frames=8, img_size=48)
+    with pytest.raises(ValueError, match='src_grid'):  # (8, 1, 1) too
+        convert_state_dict(source, 'recognizer', token_grid=(4, 3, 3))
+    state, report = convert_state_dict(
+        source, 'recognizer', token_grid=(4, 3, 3), src_grid=GRID,
+        expected=model.state_dict())
+    assert report.source_format == 'mmaction'
+    assert report.unmapped == []
+    assert set(report.dropped) == {
+        k for k in source if k.startswith(('neck.', 'head.', 'backbone.norm.'))
+    }
+    assert report.missing == [
+        'backbone.fc_norm.bias', 'backbone.fc_norm.weight',
+        'cls_head.fc_cls.bias', 'cls_head.fc_cls.weight'
+    ]
+    assert report.unexpected == []
+    assert 'resampled' in report.pos_embed
+    model.load_state_dict(state, strict=False)
+    torch.testing.assert_close(
+        model.backbone.pos_embed,
+        resample_pos_embed(source['backbone.pos_embed'], GRID, (4, 3, 3)))
+    with torch.no_grad():
+        logits = model(torch.randn(2, 1, 3, 8, 48, 48), mode='tensor',
+                       stage='head')
+    assert logits.shape == (2, 5) and torch.isfinite(logits).all()
+
+
+def test_cli_prints_unmapped_keys_and_strict_fails(pretrain_parts, tmp_path):
+    src, dst = tmp_path / 'release.pth', tmp_path / 'mme.pth'
+    torch.save(release_pretrain(*pretrain_parts), src)
+    # One process only: importing the stack takes seconds.
+    done = subprocess.run(
+        [sys.executable, str(TOOL), str(src), str(dst), '--to', 'mme',
+         '--num-frames', '4', '--img-size', '32', '--strict'],
+        capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert 'unmapped (3):' in done.stdout
+    for key in RELEASE_HEADS + ('decoder.0.head.weight', ):
+        assert f'  {key}\n' in done.stdout
+    assert 'not written' in done.stderr and not dst.exists()
+    code = load_tool().main([str(src), str(dst), '--to', 'mme',
+                             '--num-frames', '4', '--img-size', '32'])
+    assert code == 0
+    ckpt = torch.load(dst, map_location='cpu', weights_only=False)
+    assert ckpt['meta']['token_grid'] == GRID
+    assert ckpt['meta']['unmapped'] == sorted(RELEASE_HEADS +
+                                              ('decoder.0.head.weight', ))
+    assert ckpt['state_dict']['backbone.pos_embed'].shape == (1, 8, 48)
+
+
+def test_cli_with_a_config_lists_what_the_model_misses(pretrain_parts,
+                                                       tmp_path, capsys):
+    src, config = tmp_path / 'release.pth', tmp_path / 'tiny_mme.py'
+    torch.save(release_pretrain(*pretrain_parts), src)
+    Config(dict(model=TINY_MME)).dump(config)
+    tool = load_tool()
+    # The grid comes from the config (2 x 2 x 2), not the 16 x 224 defaults.
+    code = tool.main([str(src), str(tmp_path / 'out.pth'), '--to', 'mme',
+                      '--config', str(config)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert 'missing (8):\n  head.hog_pred.0.bias' in out
+    assert 'unexpected (0)' in out
+    with pytest.raises(SystemExit, match='token grid'):
+        tool.main([str(src), str(tmp_path / 'out.pth'), '--to', 'mme',
+                   '--config', str(config), '--num-frames', '16'])
