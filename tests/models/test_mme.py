@@ -83,5 +83,7 @@ def test_decoder_outputs_masked_tokens_in_ascending_order():
                             decoder.pos_embed[0, [1, 3, 4, 7]])
     torch.testing.assert_close(out[0], expected)
     assert 'pos_embed' not in decoder.state_dict()
+    nothing = decoder(torch.randn(1, 8, 6), torch.zeros(1, 8, dtype=bool))
+    assert nothing.shape == (1, 0, 6)
     with pytest.raises(ValueError, match='8 tokens'):
         decoder(torch.randn(1, 4, 6), torch.zeros(1, 10, dtype=torch.bool))

@@ -98,7 +98,7 @@ def main() -> None:
         what = 'recognition forward, one clip'
     print(f'{args.config}: {what}, input {tuple(clip.shape)}')
     params = parameter_count(model)['']
-    print(f'FLOPs: {flops / 1e9:.1f} G  Parameters: {params / 1e6:.1f} M '
+    print(f'FLOPs: {flops / 1e9:.4g} G  Parameters: {params / 1e6:.4g} M '
           f'(encoder {parameter_count(model.backbone)[""] / 1e6:.1f} M)')
 
 

@@ -89,4 +89,5 @@ class MMEDecoder(BaseModule):
         x = torch.cat([visible, masked], dim=1)
         for block in self.blocks:
             x = block(x)
-        return self.norm(x[:, -masked.shape[1]:])
+        # Slice from the end of the visible part: -0 would select all.
+        return self.norm(x[:, visible.shape[1]:])
