@@ -1,5 +1,4 @@
 """Per-token trajectory targets: tokenisation and PatchStd (METHOD §4.4)."""
-import torch
 from torch import Tensor
 
 

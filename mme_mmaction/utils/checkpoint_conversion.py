@@ -44,7 +44,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import torch.nn.functional as F
 from mmaction.models.backbones.vit_mae import get_sinusoid_encoding
 
 from mme_mmaction.models.utils import resample_pos_embed

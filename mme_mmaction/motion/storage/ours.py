@@ -1,0 +1,155 @@
+"""Our format: one memory-mappable float16 ``.npy`` per video + a manifest."""
+import json
+import os
+from typing import Dict, Tuple
+
+import numpy as np
+
+from .atomic import _atomic_write, _check_traj
+
+MANIFEST_NAME = 'manifest.json'
+MANIFEST_FORMAT = 'mme_mmaction.trajectories'
+MANIFEST_VERSION = 1
+
+
+def write_trajectories(path: str, traj: np.ndarray, valid: np.ndarray) -> None:
+    """Atomically save one video's trajectories as a float16 ``.npy``.
+
+    Invalid seeds are stored as NaN in all their values, so the file needs
+    no second array. A killed writer leaves no partial ``path`` (at most a
+    ``path.tmp-<pid>`` file).
+
+    Args:
+        path (str): Destination ``<stem>.npy``; parent dirs are created.
+        traj (np.ndarray): float (T_avail, L, 2, Hg, Wg) per-step
+            displacements (dx, dy) of the cell seeds, for every start frame.
+        valid (np.ndarray): bool (T_avail, Hg, Wg) seed validity.
+    """
+    traj = np.asarray(traj)
+    valid = np.asarray(valid, dtype=bool)
+    _check_traj(traj, valid)
+    data = np.where(valid[:, None, None], traj, np.nan).astype(np.float16)
+
+    def write(tmp: str) -> None:
+        with open(tmp, 'wb') as f:
+            np.save(f, data)
+
+    _atomic_write(path, write)
+
+
+class TrajectoryReader:
+    """Memory-mapped reader of a file written by :func:`write_trajectories`.
+
+    Only the start frames that are read are loaded. Pickling reopens the
+    file rather than copying the array, so readers can go to data workers.
+
+    Args:
+        path (str): A ``<stem>.npy`` trajectory file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            array = np.load(path, mmap_mode='r')
+        # A missing file keeps its own error: it is not a corrupt one.
+        except FileNotFoundError:
+            raise
+        except (ValueError, OSError, EOFError) as err:
+            raise ValueError(f'{path} is not a readable trajectory .npy file '
+                             f'(corrupt or truncated?): {err}') from err
+        if not isinstance(array, np.ndarray) or array.ndim != 5 \
+                or array.shape[2] != 2:
+            shape = getattr(array, 'shape', type(array).__name__)
+            raise ValueError(f'{path} must hold a (T_avail, L, 2, Hg, Wg) '
+                             f'array, found {shape}.')
+        if array.dtype not in (np.float16, np.float32):
+            raise ValueError(f'{path} must hold float16 or float32 '
+                             f'trajectories, found {array.dtype}.')
+        self._array = array
+
+    def __reduce__(self) -> Tuple[type, Tuple[str]]:
+        return self.__class__, (self.path, )
+
+    @property
+    def num_starts(self) -> int:
+        """int: Number of start frames, T_avail = num_frames - L."""
+        return self._array.shape[0]
+
+    @property
+    def traj_len(self) -> int:
+        """int: Steps per trajectory, L."""
+        return self._array.shape[1]
+
+    @property
+    def grid(self) -> Tuple[int, int]:
+        """tuple[int, int]: (Hg, Wg) seed grid, the native frame / cell."""
+        return self._array.shape[3], self._array.shape[4]
+
+    def read(self, start: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Read the trajectories that start at raw frame ``start``.
+
+        Args:
+            start (int): Raw start frame, in ``[0, num_starts)``.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: float32 (L, 2, Hg, Wg)
+            displacements, 0 for invalid seeds, and bool (Hg, Wg) validity.
+        """
+        if not 0 <= start < self.num_starts:
+            raise IndexError(f'Start frame {start} is out of range for '
+                             f'{self.path}: it has {self.num_starts} start '
+                             f'frames (0..{self.num_starts - 1}).')
+        traj = np.array(self._array[start], dtype=np.float32)
+        missing = np.isnan(traj)
+        traj[missing] = 0
+        return traj, ~missing.any(axis=(0, 1))
+
+
+def write_manifest(out_dir: str, traj_len: int, cell_size: int,
+                   flow: Dict) -> None:
+    """Atomically write ``out_dir/manifest.json`` describing the settings.
+
+    Args:
+        out_dir (str): Directory of the trajectory files.
+        traj_len (int): Steps per trajectory, L.
+        cell_size (int): Seed cell side in native pixels.
+        flow (dict): JSON-serialisable optical flow settings.
+    """
+    manifest = {
+        'format': MANIFEST_FORMAT,
+        'version': MANIFEST_VERSION,
+        'traj_len': traj_len,
+        'cell_size': cell_size,
+        'flow': flow,
+        'dtype': 'float16',
+    }
+
+    def write(tmp: str) -> None:
+        with open(tmp, 'w') as f:
+            json.dump(manifest, f, indent=2)
+
+    _atomic_write(os.path.join(out_dir, MANIFEST_NAME), write)
+
+
+def read_manifest(out_dir: str) -> Dict:
+    """Read and validate ``out_dir/manifest.json``.
+
+    Args:
+        out_dir (str): Directory of the trajectory files.
+
+    Returns:
+        dict: The manifest written by :func:`write_manifest`.
+    """
+    path = os.path.join(out_dir, MANIFEST_NAME)
+    with open(path) as f:
+        try:
+            manifest = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{path} is not valid JSON: {err}') from err
+    if not isinstance(manifest, dict) \
+            or manifest.get('format') != MANIFEST_FORMAT:
+        raise ValueError(f'{path} is not a {MANIFEST_FORMAT} manifest.')
+    if manifest.get('version') != MANIFEST_VERSION:
+        raise ValueError(f'{path} has version {manifest.get("version")!r}; '
+                         f'this code reads version {MANIFEST_VERSION}.')
+    return manifest
