@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseModel
-from mmengine.optim import (AmpOptimWrapper, CosineAnnealingLR, LinearLR,
-                            OptimWrapper, build_optim_wrapper)
+from mmengine.optim import (CosineAnnealingLR, LinearLR, OptimWrapper,
+                            build_optim_wrapper)
 from torch import nn
 
 from mme_mmaction.engine import LayerDecayOptimWrapperConstructor
@@ -247,18 +247,6 @@ def test_one_training_step(wrapper_type, monkeypatch):
     model = _recognizer(MME)
     wrapper = build_optim_wrapper(model, _cfg(wrapper_type))
     assert type(wrapper).__name__ == wrapper_type
-    _check_one_adamw_step(model, wrapper)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
-@pytest.mark.parametrize('wrapper_type',
-                         ['AmpOptimWrapper', 'MixedPrecisionOptimWrapper'])
-def test_one_amp_training_step(wrapper_type):
-    model = _recognizer(MME).cuda()
-    # A static scale of 1: the first dynamic-scale step may be skipped.
-    wrapper = build_optim_wrapper(model, dict(_cfg(wrapper_type),
-                                              loss_scale=1.))
-    assert isinstance(wrapper, AmpOptimWrapper)
     _check_one_adamw_step(model, wrapper)
 
 
