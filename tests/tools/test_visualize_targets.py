@@ -10,6 +10,7 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from PIL import Image
+from mme_mmaction import visualization
 from synthetic_video import moving_square, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,12 +83,12 @@ def test_missing_video_is_a_clear_error(tmp_path, monkeypatch):
                                              (10, (6, 1))])
 def test_short_videos_get_a_smaller_stride_then_fewer_frames(
         total, expected):
-    assert vis._choose_sampling(total, 0, 16, 4, 4, 2, False) == expected
+    assert visualization.choose_sampling(total, 0, 16, 4, 4, 2, False) == expected
 
 
 def test_a_config_keeps_its_clip_length_or_fails():
     with pytest.raises(ValueError, match='10 frames'):
-        vis._choose_sampling(10, 0, 16, 4, 4, 2, True)
+        visualization.choose_sampling(10, 0, 16, 4, 4, 2, True)
 
 
 def test_trajectory_paths_start_at_cell_centres_and_accumulate():
@@ -95,7 +96,7 @@ def test_trajectory_paths_start_at_cell_centres_and_accumulate():
     traj = np.zeros((1, 2, 2, 1, 2), dtype=np.float32)
     traj[0, :, 0, 0, 1] = [1., 2.]  # dx of the right seed
     traj[0, :, 1, 0, 1] = [-1., 0.5]  # dy of the right seed
-    paths = vis.trajectory_paths(traj, 8)
+    paths = visualization.trajectory_paths(traj, 8)
     np.testing.assert_allclose(paths[0, 0], [[4, 4]] * 3)
     np.testing.assert_allclose(paths[0, 1], [[12, 4], [13, 3], [15, 3.5]])
 
@@ -108,8 +109,8 @@ def test_hog_glyphs_run_along_edges(edge, direction):
     y, x = np.mgrid[:32, :32]
     frame = np.where(edge(x, y), 200, 50).astype(np.uint8)
     frames = np.repeat(frame[None, ..., None], 3, -1).repeat(2, 0)
-    hist = vis.cell_histograms(frames, MODELS.build(dict(type='HOGGenerator')))
-    segments, _ = vis.hog_glyphs(hist, 8, float(hist.max()))
+    hist = visualization.cell_histograms(frames, MODELS.build(dict(type='HOGGenerator')))
+    segments, _ = visualization.hog_glyphs(hist, 8, float(hist.max()))
     # Cell (1, 1), pixels [8, 16) x [8, 16), holds the edge.
     cell = segments.reshape(4, 4, -1, 2, 2)[1, 1]
     longest = cell[np.argmax(np.linalg.norm(cell[:, 1] - cell[:, 0], axis=-1))]
