@@ -1,6 +1,7 @@
 """Two CPU processes at the same global batch train like one process."""
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -48,8 +49,11 @@ def test_two_processes_match_one_at_the_same_global_batch(tmp_path):
               'optim_wrapper.optimizer.type=SGD',
               'optim_wrapper.optimizer.lr=0.1',
               'randomness.diff_rank_seed=False']
+    with socket.socket() as sock:  # a free port for torchrun's rendezvous
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable,
-               PORT='29731')
+               PORT=str(port))
     single = subprocess.run(
         [sys.executable, 'tools/train.py', str(config), '--work-dir',
          str(tmp_path / 'one')] + common + ['train_dataloader.batch_size=4'],
