@@ -5,17 +5,7 @@ from mmaction.registry import MODELS
 from mmengine.structures import BaseDataElement
 
 from mme_mmaction.models import MMEDecoder
-
-# 4 frames of 32 x 32: 2 x 2 x 2 = 8 tokens, 4 x 4 cells per frame pair.
-TINY = dict(
-    type='MME',
-    backbone=dict(type='MaskedMotionEncoder',
-                  arch=dict(embed_dims=48, depth=2, num_heads=3),
-                  img_size=32, num_frames=4, use_mean_pooling=False),
-    neck=dict(type='MMEDecoder', num_tokens=8, in_channels=48,
-              embed_dims=24, num_heads=3),
-    head=dict(type='MMEPretrainHead', in_channels=24, hidden_channels=32),
-    target_generator=dict(type='HOGGenerator'))
+from tiny_models import TINY_MME
 
 
 def samples(batch=2, seed=0):
@@ -36,7 +26,7 @@ def samples(batch=2, seed=0):
 
 def test_loss_backpropagates_into_every_trainable_part():
     torch.manual_seed(0)
-    model = MODELS.build(TINY)
+    model = MODELS.build(TINY_MME)
     model.init_weights()
     losses = model(torch.randn(2, 1, 3, 4, 32, 32), samples(), mode='loss')
     assert set(losses) == {'loss_traj', 'loss_hog'}
@@ -46,7 +36,7 @@ def test_loss_backpropagates_into_every_trainable_part():
 
 
 def test_predict_returns_predictions_beside_targets():
-    model = MODELS.build(TINY).eval()
+    model = MODELS.build(TINY_MME).eval()
     with torch.no_grad():
         out = model(torch.randn(2, 1, 3, 4, 32, 32), samples(), mode='predict')
     for sample in out:
@@ -56,7 +46,7 @@ def test_predict_returns_predictions_beside_targets():
 
 
 def test_extract_feat_uses_no_mask():
-    model = MODELS.build(TINY).eval()
+    model = MODELS.build(TINY_MME).eval()
     x = torch.randn(2, 1, 3, 4, 32, 32)
     with torch.no_grad():
         assert model(x, mode='tensor').shape == (2, 8, 48)
@@ -65,7 +55,7 @@ def test_extract_feat_uses_no_mask():
 
 
 def test_missing_targets_name_the_packing_fix():
-    model = MODELS.build(TINY)
+    model = MODELS.build(TINY_MME)
     bare = [BaseDataElement() for _ in range(2)]
     with pytest.raises(KeyError, match='algorithm_keys'):
         model(torch.randn(2, 1, 3, 4, 32, 32), bare, mode='loss')

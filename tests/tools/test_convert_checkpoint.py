@@ -18,20 +18,13 @@ from mme_mmaction.utils import (convert_state_dict, extract_state_dict,
                                 resample_pos_embed)
 from mme_mmaction.utils.checkpoint_conversion import infer_grid
 
+from tiny_models import TINY_MME
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools/convert_checkpoint.py'
 # 4 frames of 32 x 32 in 2 x 16 x 16 tubelets: a 2 x 2 x 2 token grid.
 GRID = (2, 2, 2)
 VIT = dict(embed_dims=48, depth=2, num_heads=3, img_size=32, num_frames=4)
-TINY_MME = dict(
-    type='MME',
-    backbone=dict(type='MaskedMotionEncoder',
-                  arch=dict(embed_dims=48, depth=2, num_heads=3),
-                  img_size=32, num_frames=4, use_mean_pooling=False),
-    neck=dict(type='MMEDecoder', num_tokens=8, in_channels=48,
-              embed_dims=24, num_heads=3),
-    head=dict(type='MMEPretrainHead', in_channels=24, hidden_channels=32),
-    target_generator=dict(type='HOGGenerator'))
 # Heads of the release without a counterpart in ours (METHOD gives no
 # names): VideoMAE's pixel head and two made-up motion heads.
 RELEASE_HEADS = ('head_hog.0.weight', 'head_traj.0.weight')
