@@ -1,0 +1,92 @@
+"""tools/analysis/trajectory_loss_baselines.py on a video of known motion."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmaction.registry import DATASETS, MODELS
+from synthetic_video import texture, write_video
+from tiny_models import TINY_MME
+
+_SCRIPT = (Path(__file__).parents[2] /
+           'tools/analysis/trajectory_loss_baselines.py')
+_spec = importlib.util.spec_from_file_location('baselines', _SCRIPT)
+baselines = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(baselines)
+
+# Content moves by (dx, dy) = (-2, +1) px per frame: the camera pans by
+# (+2, -1) over a still texture.
+PAN = (2, -1)
+TRAJ_LEN = 2
+
+
+@pytest.fixture(scope='module')
+def pan_video(tmp_path_factory):
+    root = tmp_path_factory.mktemp('pan')
+    big = texture(96, 96, seed=5)
+    frames = np.stack([
+        big[20 + PAN[1] * i:52 + PAN[1] * i, 8 + PAN[0] * i:72 + PAN[0] * i]
+        for i in range(12)
+    ])
+    write_video(root / 'pan.mp4', frames)
+    (root / 'list.txt').write_text('pan.mp4 0\n')
+    return root
+
+
+def _cfg(root, traj_norm):
+    head = dict(TINY_MME['head'], traj_len=TRAJ_LEN, traj_norm=traj_norm,
+                traj_act_cfg=None)
+    pipeline = [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=4, frame_interval=TRAJ_LEN,
+             num_clips=1),
+        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=TRAJ_LEN),
+        dict(type='CenterCrop', crop_size=32),
+        dict(type='TrajectoryTarget', traj_len=TRAJ_LEN),
+        dict(type='TubeMaskGenerator', mask_ratio=0.5),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs',
+             algorithm_keys=('mask', 'trajectories', 'traj_valid')),
+    ]
+    return Config(dict(
+        model=dict(TINY_MME, head=head),
+        train_dataloader=dict(dataset=dict(
+            type='VideoDataset', ann_file=str(root / 'list.txt'),
+            data_prefix=dict(video=str(root)), pipeline=pipeline))))
+
+
+def test_pan_baselines_by_hand(pan_video):
+    out = baselines.trajectory_loss_baselines(
+        _cfg(pan_video, 'none'), num_samples=3)
+    # Every masked token: 4 sub-cells x L steps of (-2, +1), squared and
+    # summed = 4 * L * 5, times the loss weight 0.5.
+    assert out['zero'] == pytest.approx(0.5 * 4 * TRAJ_LEN * 5, rel=0.05)
+    # Copying the visible tokens' common motion explains it all.
+    assert out['visible mean'] < 0.02 * out['zero']
+    assert out['valid_fraction'] == pytest.approx(1.0)
+
+
+def test_patch_std_removes_the_pan(pan_video):
+    out = baselines.trajectory_loss_baselines(
+        _cfg(pan_video, 'patch_std'), num_samples=3)
+    assert out['zero'] < 0.05
+
+
+def test_zero_baseline_is_the_heads_loss_of_a_zero_prediction(pan_video):
+    cfg = _cfg(pan_video, 'none')
+    head = MODELS.build(cfg.model.head)
+    torch.nn.init.zeros_(head.traj_pred[-2].weight)
+    torch.nn.init.zeros_(head.traj_pred[-2].bias)
+    sample = DATASETS.build(cfg.train_dataloader.dataset)[0]['data_samples']
+    err_zero, _, _, num_masked = baselines.sample_errors(head, sample)
+    mask = torch.as_tensor(sample.mask)[None]
+    losses = head.loss(
+        torch.randn(1, int(mask.sum()), 24), mask,
+        torch.rand(1, mask.shape[1], 108),
+        torch.as_tensor(sample.trajectories)[None],
+        torch.as_tensor(sample.traj_valid)[None])
+    assert losses['loss_traj'].item() == pytest.approx(
+        0.5 * err_zero / num_masked, rel=1e-5)

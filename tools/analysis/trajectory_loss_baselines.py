@@ -1,0 +1,120 @@
+"""What ``loss_traj`` would be for predictors that learned no motion.
+
+Compare a pre-training log's ``loss_traj`` with these numbers. A run whose
+trajectory loss sits at the ``zero`` baseline predicts nothing about motion
+(that is what the release's disabled motion loss looks like from inside a
+run, and what the toy pre-training shows at CPU budgets); one at or above
+``visible mean`` knows no more than the clip's common motion.
+
+Baselines, in the head's logged units (loss weight included), over
+``--num-samples`` clips drawn by the config's own training pipeline:
+
+* ``zero``: predict 0 for every masked token (an untrained Tanh head).
+* ``visible mean``: predict, for every masked token of a clip, the mean
+  target of the clip's valid visible tokens (the best constant a model could
+  copy from what it sees, e.g. camera pan with ``traj_norm='none'``).
+
+Example:
+    python tools/analysis/trajectory_loss_baselines.py \\
+        configs/mme/vit-tiny_toy.py --num-samples 64
+"""
+import argparse
+from typing import Dict
+
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
+import mme_mmaction  # noqa: F401  (registers the plugin)
+from mmaction.registry import DATASETS, MODELS
+
+
+def sample_errors(head: torch.nn.Module, sample) -> np.ndarray:
+    """Summed squared errors of the baselines on one packed sample.
+
+    Args:
+        head (nn.Module): The pre-training head (gives targets, validity).
+        sample (ActionDataSample): With ``trajectories`` (T', L, 2, Hc, Wc),
+            ``traj_valid`` (T', Hc, Wc) and ``mask`` (N,).
+
+    Returns:
+        np.ndarray: zero-prediction error, visible-mean error (both summed
+        over masked tokens, validity-weighted, loss weight not applied),
+        valid masked tokens, masked tokens.
+    """
+    target, valid = head.trajectory_target(
+        torch.as_tensor(np.asarray(sample.trajectories))[None],
+        torch.as_tensor(np.asarray(sample.traj_valid))[None])
+    target, valid = target[0], valid[0]
+    mask = torch.as_tensor(np.asarray(sample.mask)).bool()
+    seen = ~mask & valid.bool()
+    # With no valid visible token there is nothing to copy: predict zero.
+    copied = target[seen].mean(0) if seen.any() else target.new_zeros(
+        target.shape[-1])
+    weight = valid[mask]
+    return np.array([
+        (target[mask].pow(2).sum(-1) * weight).sum().item(),
+        ((target[mask] - copied).pow(2).sum(-1) * weight).sum().item(),
+        weight.sum().item(),
+        mask.sum().item(),
+    ])
+
+
+def trajectory_loss_baselines(cfg: Config,
+                              num_samples: int = 32,
+                              seed: int = 0) -> Dict[str, float]:
+    """Trajectory loss of motion-blind predictors on a config's data.
+
+    Args:
+        cfg (Config): A pre-training config whose model head has
+            ``trajectory_target`` and ``loss_weights['traj']`` (MME).
+        num_samples (int): Clips to draw (without replacement where the
+            dataset is large enough).
+        seed (int): Seed of the clip choice.
+
+    Returns:
+        dict[str, float]: ``zero`` and ``visible mean`` losses, averaged
+        over all masked tokens as the head averages over a batch, and
+        ``valid_fraction``, the share of masked tokens with a valid target.
+    """
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    head = MODELS.build(cfg.model.head)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(
+        len(dataset), num_samples, replace=num_samples > len(dataset))
+    totals = np.zeros(4)
+    for index in picks:
+        totals += sample_errors(head, dataset[int(index)]['data_samples'])
+    err_zero, err_mean, valid_masked, num_masked = totals
+    scale = head.loss_weights['traj'] / max(num_masked, 1)
+    return {
+        'zero': err_zero * scale,
+        'visible mean': err_mean * scale,
+        'valid_fraction': valid_masked / max(num_masked, 1),
+    }
+
+
+def main() -> None:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='pre-training config')
+    parser.add_argument('--num-samples', type=int, default=32)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, as in train.py')
+    args = parser.parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    out = trajectory_loss_baselines(cfg, args.num_samples, args.seed)
+    print(f'loss_traj baselines over {args.num_samples} clips of '
+          f'{args.config} (compare with the logged loss_traj):')
+    print(f"  zero          {out['zero']:.4f}")
+    print(f"  visible mean  {out['visible mean']:.4f}")
+    print(f"  valid masked tokens: {100 * out['valid_fraction']:.1f}%")
+
+
+if __name__ == '__main__':
+    main()
