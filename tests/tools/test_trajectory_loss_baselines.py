@@ -90,3 +90,10 @@ def test_zero_baseline_is_the_heads_loss_of_a_zero_prediction(pan_video):
         torch.as_tensor(sample.traj_valid)[None])
     assert losses['loss_traj'].item() == pytest.approx(
         0.5 * err_zero / num_masked, rel=1e-5)
+
+
+def test_a_head_without_trajectories_is_refused(pan_video):
+    cfg = _cfg(pan_video, 'none')
+    cfg.model.head = dict(type='PixelPretrainHead', in_channels=24)
+    with pytest.raises(TypeError, match='PixelPretrainHead has no traj'):
+        baselines.trajectory_loss_baselines(cfg, num_samples=1)

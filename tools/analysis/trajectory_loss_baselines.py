@@ -77,9 +77,16 @@ def trajectory_loss_baselines(cfg: Config,
         dict[str, float]: ``zero`` and ``visible mean`` losses, averaged
         over all masked tokens as the head averages over a batch, and
         ``valid_fraction``, the share of masked tokens with a valid target.
+
+    Raises:
+        TypeError: If the config's head makes no trajectory targets.
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     head = MODELS.build(cfg.model.head)
+    if not hasattr(head, 'trajectory_target'):
+        raise TypeError(
+            f'{type(head).__name__} has no trajectory targets: this tool '
+            'needs a motion pre-training head such as MMEPretrainHead.')
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     rng = np.random.default_rng(seed)
     picks = rng.choice(
