@@ -131,3 +131,24 @@ def test_static_classes_have_no_translation(toy):
 def test_invalid_width_raises(tmp_path, size):
     with pytest.raises(ValueError):
         mtd.make_toy_dataset(str(tmp_path), 1, 0, 4, size)
+
+
+def _static_fraction(frames):
+    """Fraction of pixels equal in the first and the last frame."""
+    return np.all(frames[0] == frames[-1], axis=-1).mean()
+
+
+@pytest.mark.parametrize('cls', ['rotate_ccw', 'move_left'])
+def test_max_pan_zero_gives_a_static_camera(cls):
+    # Same scene (same rng) with and without a pan: a static camera leaves
+    # the background, most of the frame, exactly unchanged; a pan of at least
+    # 0.2 px/frame resamples nearly every pixel.
+    static, panned = (mtd.render_video(cls, np.random.default_rng(3), 8, SIZE,
+                                       max_pan=p) for p in (0., 1.))
+    assert _static_fraction(static) > 0.8
+    assert _static_fraction(panned) < 0.05
+
+
+def test_negative_max_pan_raises(tmp_path):
+    with pytest.raises(ValueError, match='max_pan'):
+        mtd.make_toy_dataset(str(tmp_path), 1, 0, 4, SIZE, max_pan=-1.)

@@ -12,7 +12,7 @@ Pre-training uses ``train_list.txt`` and ignores the label column (MMAction2's
 Usage:
     python tools/data/make_toy_dataset.py OUT_DIR [--videos-per-class N]
         [--val-per-class N] [--frames N] [--height H] [--width W] [--fps F]
-        [--seed S]
+        [--seed S] [--max-pan P]
 """
 import argparse
 import math
@@ -27,7 +27,7 @@ CLASSES = ('move_left', 'move_right', 'move_up', 'move_down', 'rotate_cw',
 # Unit direction (dx, dy) of the translation classes, in image coordinates.
 _DIRECTIONS = {'move_left': (-1, 0), 'move_right': (1, 0),
                'move_up': (0, -1), 'move_down': (0, 1)}
-_MAX_PAN = 1.0  # px/frame; also sizes the background margin.
+MAX_PAN = 1.0  # px/frame, default bound of the camera pan speed.
 
 
 def _smooth_noise(rng: np.random.Generator, h: int, w: int, cell: int,
@@ -154,7 +154,8 @@ def _object_track(cls: str, rng: np.random.Generator, t: np.ndarray,
 
 
 def render_video(cls: str, rng: np.random.Generator, num_frames: int,
-                 size: tuple[int, int]) -> np.ndarray:
+                 size: tuple[int, int],
+                 max_pan: float = MAX_PAN) -> np.ndarray:
     """Render one video of class ``cls``.
 
     Args:
@@ -162,6 +163,8 @@ def render_video(cls: str, rng: np.random.Generator, num_frames: int,
         rng: Generator that fixes every random choice of the video.
         num_frames: Number of frames T.
         size: Frame (height, width).
+        max_pan: Bound of the camera pan speed in px/frame; 0 gives a static
+            camera.
 
     Returns:
         uint8 RGB frames of shape (T, H, W, 3).
@@ -170,11 +173,11 @@ def render_video(cls: str, rng: np.random.Generator, num_frames: int,
     t = np.arange(num_frames, dtype=np.float64)
     # Background larger than the frame by the maximum pan travel so the crop
     # never reaches the border; the pan is centred on the background middle.
-    margin = int(math.ceil(_MAX_PAN * (num_frames - 1) / 2)) + 2
+    margin = int(math.ceil(max_pan * (num_frames - 1) / 2)) + 2
     bg = _textured(rng, h + 2 * margin, w + 2 * margin,
                    cell=int(rng.integers(8, 20)))
     pan_ang = rng.uniform(0, 2 * np.pi)
-    pan_speed = rng.uniform(0.2, _MAX_PAN)
+    pan_speed = rng.uniform(0.2, 1.0) * max_pan
     pan_dir = np.array([np.cos(pan_ang), np.sin(pan_ang)])
     pan = pan_speed * pan_dir * (t - (num_frames - 1) / 2)[:, None]
     objects = []
@@ -227,7 +230,7 @@ def _write_video(path: str, frames: np.ndarray, fps: int) -> None:
 def make_toy_dataset(out_dir: str, num_videos_per_class: int = 8,
                      num_val_per_class: int = 2, num_frames: int = 48,
                      size: tuple[int, int] = (96, 128), fps: int = 12,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, max_pan: float = MAX_PAN) -> dict:
     """Generate the toy motion dataset in MMAction2 ``VideoDataset`` format.
 
     Args:
@@ -238,6 +241,7 @@ def make_toy_dataset(out_dir: str, num_videos_per_class: int = 8,
         size: Frame size as (height, width).
         fps: Frame rate stored in the container.
         seed: Master seed; the same seed reproduces identical frames.
+        max_pan: Bound of the camera pan speed in px/frame (0: static).
 
     Returns:
         Dict with ``train_list``, ``val_list``, ``classes_file`` paths, the
@@ -257,6 +261,8 @@ def make_toy_dataset(out_dir: str, num_videos_per_class: int = 8,
         raise ValueError(f'height must be even and >= 32, got {h}')
     if num_frames < 2:
         raise ValueError('num_frames must be >= 2')
+    if max_pan < 0:
+        raise ValueError(f'max_pan must be >= 0, got {max_pan}')
     lists = {'train': [], 'val': []}
     for label, cls in enumerate(CLASSES):
         os.makedirs(os.path.join(out_dir, 'videos', cls), exist_ok=True)
@@ -266,7 +272,8 @@ def make_toy_dataset(out_dir: str, num_videos_per_class: int = 8,
             rng = np.random.default_rng([seed, label, idx])
             rel = f'videos/{cls}/{cls}_{idx:03d}.mp4'
             _write_video(os.path.join(out_dir, rel),
-                         render_video(cls, rng, num_frames, (h, w)), fps)
+                         render_video(cls, rng, num_frames, (h, w), max_pan),
+                         fps)
             split = 'train' if idx < num_videos_per_class else 'val'
             lists[split].append(f'{rel} {label}')
     out = {'classes': list(CLASSES),
@@ -292,10 +299,13 @@ def main() -> None:
     p.add_argument('--width', type=int, default=128)
     p.add_argument('--fps', type=int, default=12)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--max-pan', type=float, default=MAX_PAN,
+                   help='bound of the camera pan speed, px/frame (0: static)')
     a = p.parse_args()
     start = time.time()
     info = make_toy_dataset(a.out_dir, a.videos_per_class, a.val_per_class,
-                            a.frames, (a.height, a.width), a.fps, a.seed)
+                            a.frames, (a.height, a.width), a.fps, a.seed,
+                            a.max_pan)
     print(f'wrote {info["num_videos"]} videos '
           f'({len(info["classes"])} classes) to {a.out_dir} '
           f'in {time.time() - start:.1f}s')
