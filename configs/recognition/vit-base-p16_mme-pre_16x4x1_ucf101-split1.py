@@ -62,21 +62,17 @@ min_lr = 1e-6
 max_epochs = 100
 warmup_epochs = 5
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
+# The base's two entries with this recipe's numbers.
 param_scheduler = [
     dict(
-        type='LinearLR',
+        _base_.param_scheduler[0],
         start_factor=min_lr / base_lr,
-        by_epoch=True,
-        begin=0,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
+        end=warmup_epochs),
     dict(
-        type='CosineAnnealingLR',
+        _base_.param_scheduler[1],
         T_max=max_epochs - warmup_epochs,
         eta_min_ratio=min_lr / base_lr,
-        by_epoch=True,
         begin=warmup_epochs,
-        end=max_epochs,
-        convert_to_iter_based=True)
+        end=max_epochs)
 ]
 train_cfg = dict(max_epochs=max_epochs)

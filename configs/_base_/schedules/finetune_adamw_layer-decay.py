@@ -12,7 +12,9 @@
 # variables *and* restates what depends on them (mmengine evaluates this
 # file once, before the child's values exist):
 #     optim_wrapper = dict(optimizer=dict(lr=base_lr))
-#     param_scheduler = [...]          # the two entries below
+#     param_scheduler = [
+#         dict(_base_.param_scheduler[0], end=warmup_epochs, ...),
+#         dict(_base_.param_scheduler[1], T_max=..., begin=..., end=...)]
 #     train_cfg = dict(max_epochs=max_epochs)
 base_lr = 1e-3
 min_lr = 1e-6
