@@ -10,8 +10,9 @@ import importlib.util
 import os
 import sys
 import types
+import unittest.mock
 import warnings
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -71,7 +72,7 @@ def _allow_full_local_checkpoints() -> None:
 
 
 def _distributed_init_without_cuda() -> None:
-    """Make mmengine's ``pytorch`` launcher work on CPU-only hosts.
+    """Make mmengine's ``pytorch`` and ``slurm`` launchers work on CPU hosts.
 
     mmengine defaults to nccl, always calls ``torch.cuda.set_device`` and
     passes ``device_ids=[LOCAL_RANK]`` to DDP; all three fail without CUDA.
@@ -85,16 +86,26 @@ def _distributed_init_without_cuda() -> None:
     from torch.nn.parallel import DistributedDataParallel
     if getattr(dist_utils._init_dist_pytorch, '_mme_patched', False):
         return
-    init_on_accelerator = dist_utils._init_dist_pytorch
     wrap_model = Runner.wrap_model
 
-    def init_dist_pytorch(backend: str, init_backend: str = 'torch',
-                          **kwargs: Any) -> None:
-        if get_device() != 'cpu' or init_backend != 'torch':
-            return init_on_accelerator(backend, init_backend=init_backend,
-                                  **kwargs)
-        torch.distributed.init_process_group(
-            backend='gloo' if backend == 'nccl' else backend, **kwargs)
+    def on_cpu(init_on_accelerator: Callable) -> Callable:
+
+        @functools.wraps(init_on_accelerator)
+        def init(backend: str, *args: Any, init_backend: str = 'torch',
+                 **kwargs: Any) -> None:
+            if get_device() != 'cpu' or init_backend != 'torch':
+                return init_on_accelerator(
+                    backend, *args, init_backend=init_backend, **kwargs)
+            # The launchers' environment handling (ranks, master address)
+            # stays mmengine's; only the device pinning is dropped.
+            with unittest.mock.patch.object(torch.cuda, 'set_device',
+                                            lambda device: None):
+                init_on_accelerator(
+                    'gloo' if backend == 'nccl' else backend, *args,
+                    init_backend=init_backend, **kwargs)
+
+        init._mme_patched = True
+        return init
 
     def wrap_model_on_cpu(self: Runner, model_wrapper_cfg: Optional[dict],
                           model: torch.nn.Module) -> torch.nn.Module:
@@ -109,8 +120,8 @@ def _distributed_init_without_cuda() -> None:
                 model_wrapper_cfg['device_ids'] = None
         return wrap_model(self, model_wrapper_cfg, model)
 
-    init_dist_pytorch._mme_patched = True
-    dist_utils._init_dist_pytorch = init_dist_pytorch
+    dist_utils._init_dist_pytorch = on_cpu(dist_utils._init_dist_pytorch)
+    dist_utils._init_dist_slurm = on_cpu(dist_utils._init_dist_slurm)
     Runner.wrap_model = wrap_model_on_cpu
 
 

@@ -84,6 +84,21 @@ _DIST = textwrap.dedent("""
     print('RESULT ' + json.dumps(result))
 """)
 
+# The same on the ``slurm`` launcher, in the environment srun gives a task.
+_DIST_SLURM = textwrap.dedent("""
+    import json
+    import os
+    import mme_mmaction
+    import torch.distributed as d
+    from mmengine.dist import init_dist
+
+    init_dist('slurm')
+    print('RESULT ' + json.dumps(dict(
+        backend=d.get_backend(), world_size=d.get_world_size(),
+        rank=d.get_rank(), local_rank=os.environ['LOCAL_RANK'])))
+    d.destroy_process_group()
+""")
+
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -130,22 +145,35 @@ def snippets():
         WORLD_SIZE='1',
         MASTER_ADDR='127.0.0.1',
         MASTER_PORT=str(_free_port()))
+    slurm_env = dict(
+        base,
+        SLURM_PROCID='0',
+        SLURM_LOCALID='0',
+        SLURM_NTASKS='1',
+        SLURM_NODELIST='localhost',
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(_free_port()))
     runs = _Snippets({
         'import_without_fix': (_IMPORT_WITHOUT_FIX, base),
         'import_with_fix': (_IMPORT_WITH_FIX, base),
         'dist': (_DIST, dist_env),
+        'dist_slurm': (_DIST_SLURM, slurm_env),
     })
     yield runs
     runs.close()
 
 
-@pytest.fixture(scope='module')
-def dist_result(snippets):
-    returncode, out, err = snippets.result('dist')
-    assert returncode == 0, f'distributed snippet failed:\n{err[-3000:]}'
+def _printed_result(snippets, name):
+    returncode, out, err = snippets.result(name)
+    assert returncode == 0, f'{name} snippet failed:\n{err[-3000:]}'
     lines = [line for line in out.splitlines() if line.startswith('RESULT ')]
     assert lines, f'no result printed:\n{out}\n{err[-3000:]}'
     return json.loads(lines[-1][len('RESULT '):])
+
+
+@pytest.fixture(scope='module')
+def dist_result(snippets):
+    return _printed_result(snippets, 'dist')
 
 
 # 1. The DRN localizer missing from the mmaction2 1.2.0 wheel.
@@ -235,12 +263,18 @@ def test_load_checkpoint_missing_file(tmp_path):
         mmengine_checkpoint._load_checkpoint(missing, map_location='cpu')
 
 
-# 3. The ``pytorch`` launcher on a CPU-only host.
+# 3. The ``pytorch`` and ``slurm`` launchers on a CPU-only host.
 
 
 def test_init_dist_pytorch_uses_gloo_without_cuda(dist_result):
     assert dist_result['backend'] == 'gloo'
     assert dist_result['world_size'] == 1
+
+
+def test_init_dist_slurm_uses_gloo_without_cuda(snippets):
+    result = _printed_result(snippets, 'dist_slurm')
+    assert result == dict(backend='gloo', world_size=1, rank=0,
+                          local_rank='0')
 
 
 def test_wrap_model_gives_ddp_no_device_ids_without_cuda(dist_result):
@@ -268,12 +302,15 @@ def test_apply_is_idempotent(monkeypatch):
     from mmengine.runner import Runner
 
     init_dist_pytorch = dist_utils._init_dist_pytorch
+    init_dist_slurm = dist_utils._init_dist_slurm
     wrap_model = Runner.wrap_model
     loader = mmengine_checkpoint.CheckpointLoader._get_checkpoint_loader(
         'model.pth')
     assert getattr(init_dist_pytorch, '_mme_patched', False)
+    assert getattr(init_dist_slurm, '_mme_patched', False)
     # Restore whatever a broken apply() might replace.
     monkeypatch.setattr(dist_utils, '_init_dist_pytorch', init_dist_pytorch)
+    monkeypatch.setattr(dist_utils, '_init_dist_slurm', init_dist_slurm)
     monkeypatch.setattr(Runner, 'wrap_model', wrap_model)
 
     mme_mmaction.compat.apply()
@@ -283,6 +320,7 @@ def test_apply_is_idempotent(monkeypatch):
     compat.apply()
     compat.apply()
     assert dist_utils._init_dist_pytorch is init_dist_pytorch
+    assert dist_utils._init_dist_slurm is init_dist_slurm
     assert Runner.wrap_model is wrap_model
     assert mmengine_checkpoint.CheckpointLoader._get_checkpoint_loader(
         'model.pth') is loader

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster (MMAction2's script, with our tools/train.py).
 # Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
+#        [MASTER_PORT=29500] \
 #        tools/slurm_train.sh PARTITION JOB_NAME CONFIG [train.py arguments...]
 set -euo pipefail
 PARTITION=$1
