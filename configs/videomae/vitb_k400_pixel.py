@@ -1,7 +1,8 @@
 # VideoMAE (pixel targets) built from the same parts as MME, for a fair
-# comparison on Kinetics-400: same encoder, decoder, tube mask, sampling,
-# schedule; the head reconstructs the patch-normalised pixels of the masked
-# tubes instead of predicting trajectories and HOG.
+# comparison on Kinetics-400: same encoder, decoder, sampling, schedule and
+# tube masking, the latter at VideoMAE's own ratio 0.9 (MME: 0.7); the head
+# reconstructs the patch-normalised pixels of the masked tubes instead of
+# predicting trajectories and HOG.
 # Usage: tools/dist_train.sh configs/videomae/vitb_k400_pixel.py 16
 _base_ = ['../mme/vitb_k400.py']
 
