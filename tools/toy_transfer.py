@@ -89,10 +89,11 @@ def last_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
-def motion_blind_losses(data_root: str) -> Dict[str, float]:
-    """``loss_traj`` of motion-blind predictors on 64 pre-training clips.
+def trajectory_losses(data_root: str, checkpoint: str) -> Dict[str, float]:
+    """``loss_traj`` of the pre-trained model and of motion-blind predictors.
 
-    See ``tools/analysis/trajectory_loss_baselines.py``.
+    All on the same 64 pre-training clips; see
+    ``tools/analysis/trajectory_loss_baselines.py``.
     """
     spec = importlib.util.spec_from_file_location(
         'trajectory_loss_baselines',
@@ -102,7 +103,8 @@ def motion_blind_losses(data_root: str) -> Dict[str, float]:
     cfg = Config.fromfile(osp.join(ROOT, PRETRAIN_CONFIG))
     cfg.train_dataloader.dataset.ann_file = f'{data_root}/train_list.txt'
     cfg.train_dataloader.dataset.data_prefix = dict(video=data_root)
-    return tool.trajectory_loss_baselines(cfg, num_samples=64)
+    return tool.trajectory_loss_baselines(cfg, num_samples=64,
+                                          checkpoint=checkpoint)
 
 
 def logged_scalars(work_dir: str) -> List[dict]:
@@ -177,18 +179,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     ]
     train(PRETRAIN_CONFIG, pre_dir, pre_data + a.pretrain_options)
     checkpoint = last_checkpoint(pre_dir)
-    # Computed once: the clips' random crops and masks would change them.
-    baselines_file = osp.join(pre_dir, 'motion_blind_losses.json')
-    if not osp.isfile(baselines_file):
-        with open(baselines_file, 'w') as f:
-            json.dump(motion_blind_losses(pre_root), f)
-    with open(baselines_file) as f:
-        baselines = json.load(f)
+    losses_file = osp.join(pre_dir, 'trajectory_losses.json')
+    if not osp.isfile(losses_file):
+        with open(losses_file, 'w') as f:
+            json.dump(trajectory_losses(pre_root, checkpoint), f)
+    with open(losses_file) as f:
+        losses = json.load(f)
     pretraining = (
-        f'Pre-training: logged loss_traj {final_loss(pre_dir):.3f} (mean of '
-        'the last 10% of the logged values); motion-blind predictors over 64 '
-        f"clips: zero {baselines['zero']:.3f}, "
-        f"visible mean {baselines['visible mean']:.3f}.")
+        f"Pre-training: loss_traj on 64 of its clips {losses['model']:.3f}; "
+        f"motion-blind predictors on the same clips: zero "
+        f"{losses['zero']:.3f}, visible mean {losses['visible mean']:.3f} "
+        f'(logged training loss_traj, mean of the last 10%: '
+        f'{final_loss(pre_dir):.3f}).')
 
     data = []
     for split, ann in (('train', 'train_list.txt'), ('val', 'val_list.txt'),

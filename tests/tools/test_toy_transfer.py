@@ -65,7 +65,8 @@ def test_tiny_experiment_end_to_end(tmp_path, capsys):
         assert last == best and epoch == '1'
         assert float(last) * 9 / 100 == pytest.approx(
             round(float(last) * 9 / 100), abs=0.06)
-    assert re.search(r'loss_traj [0-9.]+ .* zero [0-9.]+, visible mean', table)
+    assert re.search(r'clips [0-9.]+; .* zero [0-9.]+, visible mean '
+                     r'[0-9.]+ \(logged .*: [0-9.]+\)', table)
     # The pre-trained runs load the toy checkpoint; the others do not.
     for name, loads in (('fine-tune_MME-toy-pre-training', True),
                         ('fine-tune_random-init', False)):

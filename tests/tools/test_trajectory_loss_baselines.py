@@ -97,3 +97,25 @@ def test_a_head_without_trajectories_is_refused(pan_video):
     cfg.model.head = dict(type='PixelPretrainHead', in_channels=24)
     with pytest.raises(TypeError, match='PixelPretrainHead has no traj'):
         baselines.trajectory_loss_baselines(cfg, num_samples=1)
+
+
+def test_a_checkpoint_predicting_zero_scores_the_zero_baseline(
+        pan_video, tmp_path):
+    cfg = _cfg(pan_video, 'none')
+    model = MODELS.build(cfg.model)
+    torch.nn.init.zeros_(model.head.traj_pred[-2].weight)
+    torch.nn.init.zeros_(model.head.traj_pred[-2].bias)
+    checkpoint = tmp_path / 'zero_motion.pth'
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    out = baselines.trajectory_loss_baselines(
+        cfg, num_samples=3, checkpoint=str(checkpoint))
+    assert out['model'] == pytest.approx(out['zero'], rel=1e-5)
+
+    # A model that predicts something is scored on its own predictions.
+    torch.nn.init.constant_(model.head.traj_pred[-2].bias, 1.0)
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    out = baselines.trajectory_loss_baselines(
+        cfg, num_samples=3, checkpoint=str(checkpoint))
+    # Every target dimension is -2 or +1 (L steps of (-2, +1) per sub-cell):
+    # predicting 1 errs by 9 on x, 0 on y: 0.5 * 4 * L * 9.
+    assert out['model'] == pytest.approx(0.5 * 4 * TRAJ_LEN * 9, rel=0.05)

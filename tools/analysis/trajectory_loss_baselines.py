@@ -1,30 +1,38 @@
 """What ``loss_traj`` would be for predictors that learned no motion.
 
-Compare a pre-training log's ``loss_traj`` with these numbers. A run whose
+Compare a pre-training's ``loss_traj`` with these numbers. A run whose
 trajectory loss sits at the ``zero`` baseline predicts nothing about motion
 (that is what the release's disabled motion loss looks like from inside a
 run, and what the toy pre-training shows at CPU budgets); one at or above
 ``visible mean`` knows no more than the clip's common motion.
 
 Baselines, in the head's logged units (loss weight included), over
-``--num-samples`` clips drawn by the config's own training pipeline:
+``--num-samples`` clips drawn by the config's own training pipeline (seeded,
+so a rerun draws the same crops and masks):
 
 * ``zero``: predict 0 for every masked token (an untrained Tanh head).
 * ``visible mean``: predict, for every masked token of a clip, the mean
   target of the clip's valid visible tokens (the best constant a model could
   copy from what it sees, e.g. camera pan with ``traj_norm='none'``).
 
+With ``--checkpoint``, the pre-trained model's own ``loss_traj`` on the same
+clips is printed beside them: a fair comparison, where the logged training
+loss is a noisy mean over other clips.
+
 Example:
     python tools/analysis/trajectory_loss_baselines.py \\
-        configs/mme/vit-tiny_toy.py --num-samples 64
+        configs/mme/vit-tiny_toy.py --num-samples 64 \\
+        --checkpoint work_dirs/vit-tiny_toy/epoch_30.pth
 """
 import argparse
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint, set_random_seed
 
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import DATASETS, MODELS
@@ -61,9 +69,27 @@ def sample_errors(head: torch.nn.Module, sample) -> np.ndarray:
     ])
 
 
+def model_loss(model: torch.nn.Module, packed: dict) -> float:
+    """The model's ``loss_traj`` on one packed sample (eval mode).
+
+    Args:
+        model (nn.Module): A pre-training model such as ``MME``.
+        packed (dict): ``inputs`` and ``data_samples`` of one clip, as the
+            dataset returns them.
+
+    Returns:
+        float: The head's trajectory loss, loss weight included.
+    """
+    data = model.data_preprocessor(pseudo_collate([packed]), training=False)
+    with torch.no_grad():
+        return model(**data, mode='loss')['loss_traj'].item()
+
+
 def trajectory_loss_baselines(cfg: Config,
                               num_samples: int = 32,
-                              seed: int = 0) -> Dict[str, float]:
+                              seed: int = 0,
+                              checkpoint: Optional[str] = None
+                              ) -> Dict[str, float]:
     """Trajectory loss of motion-blind predictors on a config's data.
 
     Args:
@@ -71,36 +97,56 @@ def trajectory_loss_baselines(cfg: Config,
             ``trajectory_target`` and ``loss_weights['traj']`` (MME).
         num_samples (int): Clips to draw (without replacement where the
             dataset is large enough).
-        seed (int): Seed of the clip choice.
+        seed (int): Seed of the clip choice and of the pipeline's draws.
+        checkpoint (str, optional): A checkpoint of ``cfg.model``, whose
+            own loss on the same clips is reported as ``model``.
 
     Returns:
-        dict[str, float]: ``zero`` and ``visible mean`` losses, averaged
-        over all masked tokens as the head averages over a batch, and
-        ``valid_fraction``, the share of masked tokens with a valid target.
+        dict[str, float]: ``zero`` and ``visible mean`` losses (and
+        ``model`` with a checkpoint), averaged over all masked tokens as the
+        head averages over a batch, and ``valid_fraction``, the share of
+        masked tokens with a valid target.
 
     Raises:
         TypeError: If the config's head makes no trajectory targets.
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    head = MODELS.build(cfg.model.head)
+    model = None
+    if checkpoint is None:
+        head = MODELS.build(cfg.model.head)
+    else:
+        model = MODELS.build(cfg.model).eval()
+        load_checkpoint(model, checkpoint, map_location='cpu')
+        head = model.head
     if not hasattr(head, 'trajectory_target'):
         raise TypeError(
             f'{type(head).__name__} has no trajectory targets: this tool '
             'needs a motion pre-training head such as MMEPretrainHead.')
+    set_random_seed(seed)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     rng = np.random.default_rng(seed)
     picks = rng.choice(
         len(dataset), num_samples, replace=num_samples > len(dataset))
     totals = np.zeros(4)
+    model_total = 0.0
     for index in picks:
-        totals += sample_errors(head, dataset[int(index)]['data_samples'])
+        packed = dataset[int(index)]
+        errors = sample_errors(head, packed['data_samples'])
+        totals += errors
+        if model is not None:
+            # Clips can differ in masked tokens: weight each by its count.
+            model_total += model_loss(model, packed) * errors[3]
     err_zero, err_mean, valid_masked, num_masked = totals
-    scale = head.loss_weights['traj'] / max(num_masked, 1)
-    return {
+    num_masked = max(num_masked, 1)
+    scale = head.loss_weights['traj'] / num_masked
+    out = {
         'zero': err_zero * scale,
         'visible mean': err_mean * scale,
-        'valid_fraction': valid_masked / max(num_masked, 1),
+        'valid_fraction': valid_masked / num_masked,
     }
+    if model is not None:
+        out['model'] = model_total / num_masked
+    return out
 
 
 def main() -> None:
@@ -109,15 +155,20 @@ def main() -> None:
     parser.add_argument('config', help='pre-training config')
     parser.add_argument('--num-samples', type=int, default=32)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--checkpoint',
+                        help='also the loss of this pre-trained model')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, as in train.py')
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    out = trajectory_loss_baselines(cfg, args.num_samples, args.seed)
+    out = trajectory_loss_baselines(cfg, args.num_samples, args.seed,
+                                    args.checkpoint)
     print(f'loss_traj baselines over {args.num_samples} clips of '
           f'{args.config} (compare with the logged loss_traj):')
+    if 'model' in out:
+        print(f"  model         {out['model']:.4f}  ({args.checkpoint})")
     print(f"  zero          {out['zero']:.4f}")
     print(f"  visible mean  {out['visible mean']:.4f}")
     print(f"  valid masked tokens: {100 * out['valid_fraction']:.1f}%")
