@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
+from mmengine.device import get_device
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint, set_random_seed
 
@@ -117,6 +118,7 @@ def trajectory_loss_baselines(cfg: Config,
     else:
         model = MODELS.build(cfg.model).eval()
         load_checkpoint(model, checkpoint, map_location='cpu')
+        model.to(get_device())
         head = model.head
     if not hasattr(head, 'trajectory_target'):
         raise TypeError(
