@@ -1,18 +1,30 @@
 """Fixes for running mmaction2 1.2.0 and mmengine 0.10.7 on current torch.
 
-This is the only module of the package that patches third-party code. Each
-fix is idempotent and applied once, by :func:`apply`, when ``mme_mmaction``
-is imported. Every fix is guarded so that it becomes a no-op on a stack that
-no longer needs it.
+This is the only module of the package that changes third-party behaviour.
+Each fix is idempotent, applied once by :func:`apply` when ``mme_mmaction``
+is imported, a no-op on a stack that does not need it, and listed in
+``docs/faq.md`` with what it changes and for whom:
+
+1. a stand-in for the DRN localizer missing from the mmaction2 wheel;
+2. the classes mmengine pickles into checkpoints are allowed under
+   ``torch.load(weights_only=True)`` (nothing else: full unpickling stays
+   refused);
+3. MMAction2's heads compute their loss from bfloat16 scores (which their
+   top-k accuracy cannot take) in float32; other dtypes are untouched;
+4. mmcv-lite's warning about its missing compiled deformable attention is
+   silenced, and only that warning.
+
+Distributed runs on CPU-only hosts are not a patch: they are
+:class:`~mme_mmaction.engine.AnyDeviceRunner`, which our configs select.
 """
 import functools
 import importlib.util
 import os
+import pickle
 import sys
 import types
-import unittest.mock
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any
 
 import torch
 
@@ -24,6 +36,8 @@ def _stub_missing_drn() -> None:
 
     The mmaction2 1.2.0 wheel does not ship ``mmaction/models/localizers/drn``
     (upstream issue #2714) although ``localizers/__init__.py`` imports it.
+    The stand-in is registered as ``DRN``, so that building one from a
+    config raises an ImportError that says why.
     """
     if 'mmaction.models.localizers.drn.drn' in sys.modules:
         return
@@ -33,15 +47,17 @@ def _stub_missing_drn() -> None:
             os.path.join(os.path.dirname(spec.origin), 'models', 'localizers',
                          'drn')):
         return
+    from mmaction.registry import MODELS
 
     class DRN:
-        """Placeholder: DRN is missing from the mmaction2 1.2.0 wheel."""
+        """Stand-in: DRN is missing from the mmaction2 1.2.0 wheel."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             raise ImportError(
                 'DRN is unavailable: the installed mmaction2 wheel lacks '
                 'mmaction/models/localizers/drn (mmaction2 issue #2714).')
 
+    MODELS.register_module(name='DRN', module=DRN)
     package = types.ModuleType('mmaction.models.localizers.drn')
     package.__path__ = []
     module = types.ModuleType('mmaction.models.localizers.drn.drn')
@@ -51,86 +67,53 @@ def _stub_missing_drn() -> None:
     sys.modules[module.__name__] = module
 
 
-def load_from_local(filename: str,
-                        map_location: Optional[Any] = None) -> Any:
-    """Load a local checkpoint written by mmengine (mmengine logs the name).
+def _history_buffer_getattr(owner: Any, name: str) -> Any:
+    """The one ``getattr`` an mmengine checkpoint needs when unpickled.
 
-    torch >= 2.6 defaults ``torch.load`` to ``weights_only=True``, which
-    rejects the ``HistoryBuffer`` and numpy objects mmengine pickles into
-    every checkpoint's ``message_hub``. Local files are the user's own.
+    ``HistoryBuffer`` pickles its statistics methods (``min``, ``max``,
+    ``current``, ``mean``, ...) as ``getattr(HistoryBuffer, name)``. This
+    stands in for ``builtins.getattr`` under ``weights_only=True`` and
+    allows exactly that, so no other attribute of any object can be reached.
     """
-    filename = os.path.expanduser(filename)
-    if not os.path.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and callable(vars(HistoryBuffer).get(name)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({owner!r}, {name!r}) is not allowed in a weights_only '
+        'checkpoint (only the statistics methods of mmengine\'s '
+        'HistoryBuffer are).')
 
 
-def _allow_full_local_checkpoints() -> None:
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
+def _allow_mmengine_checkpoint_objects() -> None:
+    """Let ``weights_only=True`` load what mmengine's Runner saves.
 
-
-def _distributed_init_without_cuda() -> None:
-    """Make mmengine's ``pytorch`` and ``slurm`` launchers work on CPU hosts.
-
-    mmengine defaults to nccl, always calls ``torch.cuda.set_device`` and
-    passes ``device_ids=[LOCAL_RANK]`` to DDP; all three fail without CUDA.
-    On such hosts we use gloo, skip ``set_device`` and give DDP no devices.
+    torch >= 2.6 loads with ``weights_only=True``, which rejects the
+    ``HistoryBuffer`` and numpy objects of every checkpoint's message hub
+    (so ``resume`` and ``load_from`` fail). We allow those classes, found by
+    ``torch.serialization.get_unsafe_globals_in_checkpoint`` on checkpoints
+    of real Runners, and nothing that can run code.
     """
-    import mmengine.dist.utils as dist_utils
-    from mmengine.device import get_device
-    from mmengine.dist import is_distributed
-    from mmengine.registry import MODEL_WRAPPERS
-    from mmengine.runner import Runner
-    from torch.nn.parallel import DistributedDataParallel
-    if getattr(dist_utils._init_dist_pytorch, '_mme_patched', False):
-        return
-    wrap_model = Runner.wrap_model
-
-    def on_cpu(init_on_accelerator: Callable) -> Callable:
-
-        @functools.wraps(init_on_accelerator)
-        def init(backend: str, *args: Any, init_backend: str = 'torch',
-                 **kwargs: Any) -> None:
-            if get_device() != 'cpu' or init_backend != 'torch':
-                return init_on_accelerator(
-                    backend, *args, init_backend=init_backend, **kwargs)
-            # The launchers' environment handling (ranks, master address)
-            # stays mmengine's; only the device pinning is dropped.
-            with unittest.mock.patch.object(torch.cuda, 'set_device',
-                                            lambda device: None):
-                init_on_accelerator(
-                    'gloo' if backend == 'nccl' else backend, *args,
-                    init_backend=init_backend, **kwargs)
-
-        init._mme_patched = True
-        return init
-
-    def wrap_model_on_cpu(self: Runner, model_wrapper_cfg: Optional[dict],
-                          model: torch.nn.Module) -> torch.nn.Module:
-        if is_distributed() and get_device() == 'cpu':
-            model_wrapper_cfg = dict(model_wrapper_cfg or dict(
-                broadcast_buffers=False,
-                find_unused_parameters=self.cfg.get('find_unused_parameters',
-                                                    False)))
-            model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
-            wrapper = MODEL_WRAPPERS.get(model_wrapper_cfg['type'])
-            if issubclass(wrapper, DistributedDataParallel):
-                model_wrapper_cfg['device_ids'] = None
-        return wrap_model(self, model_wrapper_cfg, model)
-
-    dist_utils._init_dist_pytorch = on_cpu(dist_utils._init_dist_pytorch)
-    dist_utils._init_dist_slurm = on_cpu(dist_utils._init_dist_slurm)
-    Runner.wrap_model = wrap_model_on_cpu
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return  # torch < 2.4 loads full pickles anyway
+    numpy_types = [np.ndarray, np.dtype]
+    # The concrete dtype classes (numpy >= 1.25), e.g. Float64DType.
+    numpy_types += [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG']
+    torch.serialization.add_safe_globals([
+        HistoryBuffer, *numpy_types, np.core.multiarray._reconstruct,
+        np.core.multiarray.scalar,
+        (_history_buffer_getattr, 'builtins.getattr')
+    ])
 
 
-def _fp32_recognition_loss() -> None:
-    """Let MMAction2's heads compute their loss from bf16 scores.
+def _fp32_scores_for_bf16_loss() -> None:
+    """Let MMAction2's heads compute their loss from bfloat16 scores.
 
     ``BaseHead.loss_by_feat`` calls ``.numpy()`` on the scores for its
-    top-k accuracy, which fails for bfloat16 (CPU autocast, or bf16 AMP);
-    the loss is also better computed in fp32.
+    top-k accuracy, which fails for bfloat16 (CPU autocast, or bf16 AMP).
+    Such scores are cast to float32; scores of any other dtype reach the
+    original method unchanged, so fp32 and fp16 training behave as stock.
     """
     from mmaction.models.heads.base import BaseHead
     loss_by_feat = BaseHead.loss_by_feat
@@ -138,17 +121,23 @@ def _fp32_recognition_loss() -> None:
         return
 
     @functools.wraps(loss_by_feat)
-    def loss_by_feat_fp32(self: BaseHead, cls_scores: torch.Tensor,
-                          *args: Any, **kwargs: Any) -> dict:
-        return loss_by_feat(self, cls_scores.float(), *args, **kwargs)
+    def loss_by_feat_bf16_as_fp32(self: BaseHead, cls_scores: torch.Tensor,
+                                  *args: Any, **kwargs: Any) -> dict:
+        if cls_scores.dtype == torch.bfloat16:
+            cls_scores = cls_scores.float()
+        return loss_by_feat(self, cls_scores, *args, **kwargs)
 
-    BaseHead.loss_by_feat = loss_by_feat_fp32
+    BaseHead.loss_by_feat = loss_by_feat_bf16_as_fp32
 
 
 def _quiet_mmcv_lite() -> None:
     """mmcv-lite has no compiled ops; ViTs never use the deformable one."""
     warnings.filterwarnings(
-        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+        'ignore',
+        message=r'Fail to import ``MultiScaleDeformableAttention`` from '
+        r'``mmcv\.ops\.multi_scale_deform_attn``',
+        category=UserWarning,
+        module=r'mmcv\.cnn\.bricks\.transformer')
 
 
 def apply() -> None:
@@ -158,7 +147,6 @@ def apply() -> None:
         return
     _quiet_mmcv_lite()
     _stub_missing_drn()
-    _allow_full_local_checkpoints()
-    _distributed_init_without_cuda()
-    _fp32_recognition_loss()
+    _allow_mmengine_checkpoint_objects()
+    _fp32_scores_for_bf16_loss()
     _applied = True

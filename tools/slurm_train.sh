@@ -4,24 +4,5 @@
 #        [MASTER_PORT=29500] \
 #        tools/slurm_train.sh PARTITION JOB_NAME CONFIG [train.py arguments...]
 set -euo pipefail
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-
-# shellcheck disable=SC2086  # SRUN_ARGS holds several words on purpose
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
-srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    $SRUN_ARGS \
-    "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --launcher slurm "${@:4}"
+TOOLS="$(cd "$(dirname "$0")" && pwd)"
+exec bash "$TOOLS/slurm_run.sh" "$1" "$2" "$TOOLS/train.py" "${@:3}"

@@ -1,7 +1,7 @@
 """Test a model from a config and a checkpoint (MMAction2's tools/test.py).
 
-Pre-training configs have no test loop: evaluate a pre-trained encoder by
-fine-tuning it with a recognition config.
+The arguments are MMAction2's. Pre-training configs have no test loop:
+evaluate a pre-trained encoder by fine-tuning it with a recognition config.
 """
 import argparse
 
@@ -18,6 +18,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--dump', type=str, help='dump predictions to this pickle file')
+    parser.add_argument(
+        '--show-dir', help='save visualisations of the predictions here')
+    parser.add_argument(
+        '--show', action='store_true', help='show them in a window')
+    parser.add_argument(
+        '--interval', type=int, default=1,
+        help='visualise every this many samples')
+    parser.add_argument(
+        '--wait-time', type=float, default=2,
+        help='seconds each window is shown')
     add_launch_args(parser)
     return parse_launch_args(parser)
 
@@ -33,6 +43,15 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             'recognition config.')
     set_work_dir(cfg, args)
     cfg.load_from = args.checkpoint
+    if args.show or args.show_dir is not None:
+        if 'visualization' not in cfg.default_hooks:
+            raise ValueError(
+                f'{args.config} has no default_hooks.visualization; add '
+                "visualization=dict(type='VisualizationHook') to use --show "
+                'or --show-dir.')
+        cfg.default_hooks.visualization.update(
+            enable=True, show=args.show, wait_time=args.wait_time,
+            out_dir=args.show_dir, interval=args.interval)
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError('--dump must name a .pkl or .pickle file.')

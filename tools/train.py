@@ -1,13 +1,15 @@
 """Train a model from a config (MMAction2's tools/train.py, CPU-aware).
 
-Differences from MMAction2's script: ``--amp`` picks bf16 autocast on a
-CPU-only host (mmengine's ``AmpOptimWrapper`` needs a GPU), and the process
-group is torn down after the DDP model is freed (see
-:func:`mme_mmaction.utils.run`).
+The arguments are MMAction2's. Differences: ``--seed`` also overrides a
+config's own ``randomness`` seed (MMAction2's script ignores it then), and
+the process group is torn down after the DDP model is freed (see
+:func:`mme_mmaction.utils.run`). ``--amp`` selects ``AmpOptimWrapper`` as
+MMAction2's does; in the ``mmaction`` scope that name trains with bf16
+autocast on CPU-only hosts (:class:`~mme_mmaction.engine.
+MixedPrecisionOptimWrapper`).
 """
 import argparse
 
-import torch
 from mmengine.config import Config
 
 import mme_mmaction  # noqa: F401  (fixes the stack, registers the plugin)
@@ -28,7 +30,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='mixed precision: AMP on CUDA, bf16 autocast on CPU')
+        help='mixed precision: AMP on CUDA, bf16 autocast on CPU (the '
+        'config\'s optim wrapper must be OptimWrapper or AmpOptimWrapper)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -59,13 +62,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     set_work_dir(cfg, args)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
-                           'MixedPrecisionOptimWrapper'):
+        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
             raise ValueError(f'--amp does not support the custom optim '
                              f'wrapper {wrapper!r}.')
-        cfg.optim_wrapper.type = ('AmpOptimWrapper'
-                                  if torch.cuda.is_available() else
-                                  'MixedPrecisionOptimWrapper')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume = True

@@ -1,6 +1,8 @@
 # Runtime shared by every config: the mmaction scope, our plugin, hooks, env.
 default_scope = 'mmaction'
 custom_imports = dict(imports=['mme_mmaction'], allow_failed_imports=False)
+# mmengine's Runner, which also runs distributed on CPU-only hosts (gloo).
+runner_type = 'AnyDeviceRunner'
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
@@ -11,13 +13,16 @@ default_hooks = dict(
         type='CheckpointHook', interval=20, max_keep_ckpts=3,
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    visualization=dict(type='ClipVisualizationHook', enable=False))
+# Stops on an inf/NaN loss before a poisoned checkpoint is saved.
+custom_hooks = [dict(type='FiniteLossHook')]
 
-# nccl where CUDA exists; mme_mmaction.compat switches to gloo without it.
+# Distributed backend: mmengine's default, nccl, where CUDA exists; gloo
+# without it (AnyDeviceRunner). Set env_cfg.dist_cfg to choose another.
 env_cfg = dict(
     cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 vis_backends = [dict(type='LocalVisBackend')]
@@ -25,4 +30,4 @@ visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)
+# No `randomness`: `tools/train.py --seed N` (ours or MMAction2's) sets it.

@@ -61,7 +61,7 @@ max_epochs = 30
 warmup_epochs = 5
 optim_wrapper = dict(
     _delete_=True,
-    type='MixedPrecisionOptimWrapper',
+    type='AmpOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.),
     paramwise_cfg=dict(

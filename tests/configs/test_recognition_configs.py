@@ -94,7 +94,7 @@ def test_finetune_config_follows_method_recipe(path):
         ('MixupBlending', 0.8, classes), ('CutmixBlending', 1, classes)]
 
     wrapper = cfg.optim_wrapper
-    assert wrapper.type == 'MixedPrecisionOptimWrapper'
+    assert wrapper.type == 'AmpOptimWrapper'
     assert wrapper.constructor == 'LayerDecayOptimWrapperConstructor'
     assert wrapper.paramwise_cfg == dict(layer_decay_rate=0.75)
     assert (wrapper.optimizer.type, wrapper.optimizer.lr,

@@ -87,9 +87,11 @@ def test_build_with_cuda_gives_amp_wrapper(monkeypatch):
     assert type(wrapper) is AmpOptimWrapper
     assert wrapper.cast_dtype == torch.float16
     assert isinstance(wrapper.optimizer, torch.optim.AdamW)
-    default = build_optim_wrapper(model, CFG)
-    assert type(default) is AmpOptimWrapper
-    assert default.cast_dtype == torch.bfloat16
+    # Without a dtype, mmengine's default (float16), as under the stock name.
+    for name in ('MixedPrecisionOptimWrapper', 'AmpOptimWrapper'):
+        default = build_optim_wrapper(model, dict(CFG, type=name))
+        assert type(default) is AmpOptimWrapper
+        assert default.cast_dtype is None
 
 
 def test_forward_is_bf16_inside_context_only(no_cuda, with_bf16):

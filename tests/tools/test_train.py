@@ -86,7 +86,9 @@ def test_dist_train_sh_runs_two_cpu_processes(toy_data, tmp_path):
     log = run(['bash', 'tools/dist_train.sh', TOY_CONFIG, '2'] + options,
               PYTHON=sys.executable, PORT=str(free_port()))
     assert 'Distributed training: True' in log
-    assert 'GPU number: 2' in log  # mmengine's name for the world size
+    # The log says what runs: CPU processes over gloo, not GPUs over nccl.
+    assert 'CPU processes: 2' in log and "'backend': 'gloo'" in log
+    assert 'GPU number' not in log and "'backend': 'nccl'" not in log
     # 9 videos over 2 ranks of batch 3: 2 iterations, logged by rank 0.
     assert len(losses(log)) == 2
     assert (tmp_path / 'epoch_1.pth').exists()
@@ -149,7 +151,7 @@ def test_test_py_and_dist_test_sh_evaluate_a_recognizer(
     log = run(['bash', 'tools/dist_test.sh', str(config), checkpoint, '2',
                '--work-dir', str(tmp_path / 'dist')],
               PYTHON=sys.executable, PORT=str(free_port()))
-    assert 'GPU number: 2' in log and 'acc/top1' in log
+    assert 'CPU processes: 2' in log and 'acc/top1' in log
 
 
 def test_test_py_explains_that_pre_training_configs_have_no_test_loop(

@@ -23,7 +23,7 @@ warmup_epochs = 5
 val_interval = 5
 
 optim_wrapper = dict(
-    type='MixedPrecisionOptimWrapper',
+    type='AmpOptimWrapper',
     constructor='LayerDecayOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.05),

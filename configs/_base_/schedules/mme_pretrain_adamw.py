@@ -8,7 +8,7 @@ max_epochs = 400
 warmup_epochs = 40
 
 optim_wrapper = dict(
-    type='MixedPrecisionOptimWrapper',
+    type='AmpOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=6e-4, betas=(0.9, 0.95), weight_decay=0.05),
     paramwise_cfg=dict(

@@ -15,6 +15,7 @@ def cpu_supports_bf16() -> bool:
 
 
 @OPTIM_WRAPPERS.register_module()
+@OPTIM_WRAPPERS.register_module(name='AmpOptimWrapper')
 class MixedPrecisionOptimWrapper(OptimWrapper):
     """AMP on CUDA, bf16 autocast on CPU, fp32 where neither helps.
 
@@ -24,24 +25,30 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
     bfloat16, which needs no loss scaling and runs about 3x faster than
     fp32 here; on other CPUs it trains in fp32 and says so.
 
+    It is also registered as ``AmpOptimWrapper`` in the ``mmaction`` scope,
+    so that configs of that scope, and MMAction2's ``tools/train.py --amp``
+    (which only accepts ``OptimWrapper`` or ``AmpOptimWrapper``), train on
+    CPU-only hosts too; with CUDA the result is mmengine's wrapper, built
+    from the same arguments.
+
     Args:
-        dtype (str): Autocast dtype on CUDA, ``'float16'`` or
-            ``'bfloat16'``. The CPU always uses bfloat16. Defaults to
-            ``'bfloat16'``.
+        dtype (str, optional): Autocast dtype on CUDA: None (float16, as
+            mmengine's default), ``'float16'`` or ``'bfloat16'``. The CPU
+            always uses bfloat16. Defaults to None.
         loss_scale (str | float | dict): Loss scaling on CUDA, as in
             ``AmpOptimWrapper``. Defaults to ``'dynamic'``.
         **kwargs: Arguments of ``OptimWrapper`` (``optimizer``,
             ``clip_grad``, ``accumulative_counts``).
     """
 
-    def __new__(cls, *args, dtype: str = 'bfloat16',
+    def __new__(cls, *args, dtype: Optional[str] = None,
                 loss_scale='dynamic', **kwargs):
         if torch.cuda.is_available():
             return AmpOptimWrapper(
                 *args, dtype=dtype, loss_scale=loss_scale, **kwargs)
         return super().__new__(cls)
 
-    def __init__(self, *args, dtype: str = 'bfloat16',
+    def __init__(self, *args, dtype: Optional[str] = None,
                  loss_scale='dynamic', **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.cast_dtype: Optional[torch.dtype] = None

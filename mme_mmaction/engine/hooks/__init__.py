@@ -1,0 +1,4 @@
+from .clip_visualization_hook import ClipVisualizationHook
+from .finite_loss_hook import FiniteLossHook
+
+__all__ = ['ClipVisualizationHook', 'FiniteLossHook']

@@ -1,0 +1,86 @@
+"""A Runner that also runs distributed jobs on hosts without a GPU."""
+import copy
+import unittest.mock
+from collections import OrderedDict
+from typing import Dict, Optional
+
+import torch
+from mmaction.registry import RUNNERS
+from mmengine.device import get_device
+from mmengine.model import is_model_wrapper
+from mmengine.registry import MODEL_WRAPPERS
+from mmengine.runner import Runner
+from mmengine.utils.dl_utils import collect_env
+from torch.nn.parallel import DistributedDataParallel
+
+
+@RUNNERS.register_module()
+class AnyDeviceRunner(Runner):
+    """mmengine's ``Runner``, which on hosts without an accelerator also runs
+    distributed jobs, as CPU processes talking over gloo.
+
+    mmengine 0.10.7 fails there in three places: its launchers default to
+    nccl, always call ``torch.cuda.set_device``, and give DDP
+    ``device_ids=[LOCAL_RANK]``. Without an accelerator this runner asks for
+    gloo instead of nccl, skips the device pinning (rank and address handling
+    stay mmengine's, for the ``pytorch``, ``slurm`` and ``mpi`` launchers),
+    gives DDP no device ids, and logs the backend and the number of CPU
+    processes where mmengine would log ``GPU number``. With an accelerator it
+    is mmengine's ``Runner``. Select it with ``runner_type =
+    'AnyDeviceRunner'`` (every config here does).
+    """
+
+    @property
+    def _on_cpu(self) -> bool:
+        return get_device() == 'cpu'
+
+    def setup_env(self, env_cfg: Dict) -> None:
+        """mmengine's set-up; without an accelerator, gloo and no pinning."""
+        if not (self.distributed and self._on_cpu):
+            return super().setup_env(env_cfg)
+        env_cfg = copy.deepcopy(env_cfg)
+        dist_cfg = env_cfg.setdefault('dist_cfg', {})
+        if dist_cfg.get('backend', 'nccl') == 'nccl':
+            dist_cfg['backend'] = 'gloo'
+        # Only for the launcher's call, which pins a CUDA device whether or
+        # not one exists.
+        with unittest.mock.patch.object(torch.cuda, 'set_device',
+                                        lambda device: None):
+            super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict],
+                   model: torch.nn.Module) -> torch.nn.Module:
+        """mmengine's wrapping; DDP on CPU processes gets no device ids."""
+        if (self.distributed and self._on_cpu
+                and not is_model_wrapper(model)):
+            model_wrapper_cfg = dict(model_wrapper_cfg or dict(
+                broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                    False)))
+            model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+            wrapper = MODEL_WRAPPERS.get(model_wrapper_cfg['type'])
+            if issubclass(wrapper, DistributedDataParallel):
+                model_wrapper_cfg['device_ids'] = None
+        return super().wrap_model(model_wrapper_cfg, model)
+
+    def _log_env(self, env_cfg: dict) -> None:
+        """Log the environment; on CPU name the backend and processes."""
+        if not self._on_cpu:
+            return super()._log_env(env_cfg)
+        runtime_env = OrderedDict(env_cfg)
+        if self.distributed:
+            runtime_env['dist_cfg'] = dict(
+                runtime_env.get('dist_cfg', {}),
+                backend=torch.distributed.get_backend())
+        runtime_env.update(self._randomness_cfg)
+        runtime_env['seed'] = self._seed
+        runtime_env['Distributed launcher'] = self._launcher
+        runtime_env['Distributed training'] = self._distributed
+        runtime_env['CPU processes'] = self._world_size
+        lines = ['-' * 60, 'System environment:']
+        lines += [f'    {k}: {v}' for k, v in collect_env().items()]
+        lines += ['', 'Runtime environment:']
+        lines += [f'    {k}: {v}' for k, v in runtime_env.items()]
+        self.logger.info('\n' + '\n'.join(lines + ['-' * 60]) + '\n')
+        if self.cfg._cfg_dict:
+            self.logger.info(f'Config:\n{self.cfg.pretty_text}')
