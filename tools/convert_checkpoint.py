@@ -11,15 +11,18 @@ a linear ``cls_head``) or ``mme`` (our pre-training model). The result is
 
 Every source key that could not be mapped, every key left out on purpose
 and, with ``--config``, every key the target model expects but does not get
-is printed (see :mod:`mme_mmaction.utils.checkpoint_conversion`). The
-source is unpickled in full (``weights_only=False``): convert only files
-you trust.
+is printed (see :mod:`mme_mmaction.utils.checkpoint_conversion`). Sources
+are loaded with ``weights_only=True``; files that need a full unpickling
+(the MME release's hold an ``argparse.Namespace``), which runs whatever code
+they contain, load only with ``--trust-source``. DST is written atomically
+and may not be SRC.
 
 Example:
     python tools/convert_checkpoint.py mme_k400_1600e.pth vit-b_mme.pth \\
         --to recognizer --num-frames 16 --img-size 224
 """
 import argparse
+import os.path as osp
 import sys
 from typing import Dict, Optional, Tuple
 
@@ -30,7 +33,9 @@ from torch import Tensor
 
 import mme_mmaction  # noqa: F401  (before mmaction.models: compat fixes)
 from mmaction.registry import MODELS
-from mme_mmaction.utils import convert_state_dict, extract_state_dict
+from mme_mmaction.motion.storage import atomic_write
+from mme_mmaction.utils import (convert_state_dict, extract_state_dict,
+                                load_checkpoint_file)
 
 # Target clip size and tokenisation; with --config, the config's.
 DEFAULT_GRID_ARGS = dict(
@@ -41,7 +46,7 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help='source checkpoint (a trusted file)')
+    parser.add_argument('src', help='source checkpoint')
     parser.add_argument('dst', help='converted checkpoint to write')
     parser.add_argument(
         '--to',
@@ -72,6 +77,12 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
         '--config',
         help='config of the target model: its clip size is used and the '
         'keys it expects but does not get are listed')
+    parser.add_argument(
+        '--trust-source',
+        action='store_true',
+        help='unpickle SRC in full if it holds more than tensors and '
+        'mmengine\'s objects (the MME release\'s checkpoints do); this runs '
+        'any code the file contains, so only for files you trust')
     parser.add_argument(
         '--strict',
         action='store_true',
@@ -114,6 +125,9 @@ def source_grid(args: argparse.Namespace,
 
 def main(argv: Optional[list] = None) -> int:
     args = parse_args(argv)
+    if osp.realpath(args.src) == osp.realpath(args.dst):
+        sys.exit(f'error: DST is SRC ({args.src}); write the conversion to '
+                 'another file.')
     grid, expected = grid_from_args(args), None
     if args.config:
         expected, config_grid = build_target(args.config)
@@ -122,10 +136,8 @@ def main(argv: Optional[list] = None) -> int:
             sys.exit(f'error: the clip-size flags give the token grid {grid}, '
                      f'the config {config_grid}.')
         grid = config_grid
-    # Trusted user files: release and mmengine checkpoints hold non-tensor
-    # objects that weights_only=True rejects.
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=False)
     try:
+        checkpoint = load_checkpoint_file(args.src, args.trust_source)
         state, report = convert_state_dict(
             extract_state_dict(checkpoint),
             args.to,
@@ -133,7 +145,7 @@ def main(argv: Optional[list] = None) -> int:
             src_grid=source_grid(args, grid),
             keep_norm=args.keep_norm,
             expected=expected)
-    except ValueError as error:  # no state dict, an unknown source grid
+    except ValueError as error:  # not a checkpoint, no state dict, ...
         sys.exit(f'error: {error}')
     print(report.summary())
     if args.strict and (report.unmapped or report.unexpected):
@@ -147,7 +159,9 @@ def main(argv: Optional[list] = None) -> int:
         token_grid=grid,
         unmapped=report.unmapped,
         dropped=report.dropped)
-    torch.save({'state_dict': state, 'meta': meta}, args.dst)
+    atomic_write(args.dst,
+                 lambda tmp: torch.save({'state_dict': state, 'meta': meta},
+                                        tmp))
     print(f'wrote {args.dst} ({len(state)} tensors)')
     return 0
 

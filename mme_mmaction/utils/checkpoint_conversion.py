@@ -30,9 +30,17 @@ What is dropped on purpose (reported in :attr:`ConversionReport.dropped`):
   ``use_mean_pooling=False``.
 * To ``'mme'``: ``fc_norm`` and the classification head.
 
+To ``'mme'``, the release's two prediction MLPs (METHOD §6: ``Linear GELU
+Linear`` + activation) become ``head.traj_pred`` and ``head.hog_pred``.
+METHOD §9 gives no names for them, so they are found by their shapes: any
+two-layer ``P.0`` / ``P.2`` MLP on the decoder's width whose output is a
+multiple of 8 (trajectories: 2 x L x 4 sub-cells) but not of 36 is the
+trajectory head, one whose output is a multiple of 36 (HOG: colours x 9
+bins x 4 cells) but not of 8 is the HOG head.
+
 Source keys without a counterpart in the target are reported in
 :attr:`ConversionReport.unmapped`, e.g. VideoMAE's pixel head
-``decoder.head.*`` or the release's MME heads converted to ``'mme'``.
+``decoder.head.*``.
 
 The target always has ``backbone.pos_embed`` (a persistent buffer of the
 stock backbone): a source table is copied, or resampled with
@@ -40,10 +48,13 @@ stock backbone): a source table is copied, or resampled with
 release has none) it is the sinusoid table for the target grid.
 """
 import math
+import os.path as osp
 import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import torch
 from mmaction.models.backbones.vit_mae import get_sinusoid_encoding
 
 from mme_mmaction.models.utils import resample_pos_embed
@@ -73,6 +84,8 @@ _ENCODER_RULES = (
 ) + _BLOCK_RULES
 _DECODER_RULES = (_NORM_RULE, ) + _BLOCK_RULES
 _OUR_PARTS = ('backbone.', 'neck.', 'head.', 'cls_head.')
+# The parameters of a ``Linear GELU Linear act`` head, below its prefix.
+_HEAD_PARAMS = ('0.weight', '0.bias', '2.weight', '2.bias')
 
 
 @dataclass
@@ -110,6 +123,67 @@ class ConversionReport:
             lines.append(f'{name} ({len(keys)})' + (':' if keys else ''))
             lines.extend(f'  {key}' for key in keys)
         return '\n'.join(lines)
+
+
+def _unsafe_globals(path: str) -> List[str]:
+    """What a zip checkpoint would unpickle beyond the allowed objects."""
+    if not zipfile.is_zipfile(path):
+        return []
+    try:
+        return torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception:  # a damaged archive: reported as not a checkpoint
+        return []
+
+
+def load_checkpoint_file(path: str,
+                         trust_source: bool = False) -> Dict[str, Any]:
+    """Load a checkpoint to convert, refusing what it cannot vouch for.
+
+    Files are loaded with ``weights_only=True`` (plus the mmengine objects
+    :mod:`mme_mmaction.compat` allows). Some files need a full unpickling,
+    which can run any code they hold: the MME release's checkpoints pickle
+    an ``argparse.Namespace``. Those load only with ``trust_source=True``.
+
+    Args:
+        path (str): The checkpoint file.
+        trust_source (bool): Unpickle in full if needed. Defaults to False.
+
+    Returns:
+        dict: The loaded checkpoint.
+
+    Raises:
+        ValueError: With one line naming the file and the problem: missing,
+            empty, not a checkpoint, not a dict, or (without
+            ``trust_source``) in need of a full unpickling.
+    """
+    if not osp.isfile(path):
+        raise ValueError(f'{path}: no such file.')
+    if osp.getsize(path) == 0:
+        raise ValueError(f'{path}: the file is empty.')
+    try:
+        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:
+        unsafe = _unsafe_globals(path)
+        if unsafe and not trust_source:
+            raise ValueError(
+                f'{path} holds objects that only a full unpickling can load '
+                f'({", ".join(unsafe)}), which would run any code the file '
+                'contains; if you trust its source, rerun with '
+                '--trust-source.') from error
+        if not trust_source:
+            raise ValueError(f'{path} is not a PyTorch checkpoint '
+                             f'({type(error).__name__}).') from error
+        try:
+            checkpoint = torch.load(
+                path, map_location='cpu', weights_only=False)
+        except Exception as full_error:
+            raise ValueError(
+                f'{path} is not a PyTorch checkpoint '
+                f'({type(full_error).__name__}).') from full_error
+    if not isinstance(checkpoint, Mapping):
+        raise ValueError(f'{path} holds a {type(checkpoint).__name__}, not '
+                         'a checkpoint dict.')
+    return dict(checkpoint)
 
 
 def extract_state_dict(checkpoint: Mapping[str, Any]) -> Dict[str, Tensor]:
@@ -177,6 +251,49 @@ def _canonical_key(key: str, source_format: str) -> Optional[str]:
     if match:
         return _prefixed('neck.', _rename(match[1], _DECODER_RULES))
     return None
+
+
+def _head_kind(out_channels: int) -> Optional[str]:
+    """Our head of a prediction MLP with this output width, if it is clear."""
+    traj, hog = out_channels % 8 == 0, out_channels % 36 == 0
+    if traj != hog:
+        return 'traj_pred' if traj else 'hog_pred'
+    return None
+
+
+def prediction_heads(state: Mapping[str, Tensor], keys: Sequence[str],
+                     width: int) -> Dict[str, str]:
+    """Find MME's two prediction MLPs among ``keys`` by their shapes.
+
+    Args:
+        state (Mapping[str, Tensor]): Source state dict.
+        keys (Sequence[str]): Its keys left unmapped by name.
+        width (int): The decoder's width, the MLPs' input.
+
+    Returns:
+        dict[str, str]: Source key -> ``head.traj_pred.*`` or
+        ``head.hog_pred.*``, for each kind found exactly once.
+    """
+    candidates: Dict[str, List[str]] = {}
+    for key in keys:
+        if not key.endswith('.0.weight'):
+            continue
+        prefix = key[:-len('0.weight')]
+        names = [prefix + param for param in _HEAD_PARAMS]
+        if not set(names) <= set(keys):
+            continue
+        first, second = state[names[0]], state[names[2]]
+        if (first.dim(), second.dim()) != (2, 2) or first.shape[1] != width \
+                or second.shape[1] != first.shape[0]:
+            continue
+        kind = _head_kind(second.shape[0])
+        if kind is not None:
+            candidates.setdefault(kind, []).append(prefix)
+    return {
+        prefixes[0] + param: f'head.{kind}.{param}'
+        for kind, prefixes in candidates.items() if len(prefixes) == 1
+        for param in _HEAD_PARAMS
+    }
 
 
 def _kept(key: str, to: str, pretrain_source: bool, keep_norm: bool) -> bool:
@@ -300,6 +417,11 @@ def convert_state_dict(
             dropped.append(key)
         else:
             unmapped.append(key)
+    if to == 'mme' and 'neck.mask_token' in converted:
+        heads = prediction_heads(state, unmapped,
+                                 converted['neck.mask_token'].shape[-1])
+        converted.update({ours: state[key] for key, ours in heads.items()})
+        unmapped = [key for key in unmapped if key not in heads]
     grid = tuple(token_grid)
     converted['backbone.pos_embed'], pos_note = _target_pos_embed(
         converted, grid, None if src_grid is None else tuple(src_grid))

@@ -1,5 +1,6 @@
 """tools/convert_checkpoint.py and mme_mmaction.utils.checkpoint_conversion:
 checkpoints written by hand with METHOD §9's key names, from tiny models."""
+import argparse
 import importlib.util
 import subprocess
 import sys
@@ -13,7 +14,8 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from torch import nn
 
-from mme_mmaction.models import MaskedMotionEncoder, MMEDecoder
+from mme_mmaction.models import (MaskedMotionEncoder, MMEDecoder,
+                                 MMEPretrainHead)
 from mme_mmaction.utils import (convert_state_dict, extract_state_dict,
                                 resample_pos_embed)
 from mme_mmaction.utils.checkpoint_conversion import infer_grid
@@ -25,9 +27,10 @@ TOOL = ROOT / 'tools/convert_checkpoint.py'
 # 4 frames of 32 x 32 in 2 x 16 x 16 tubelets: a 2 x 2 x 2 token grid.
 GRID = (2, 2, 2)
 VIT = dict(embed_dims=48, depth=2, num_heads=3, img_size=32, num_frames=4)
-# Heads of the release without a counterpart in ours (METHOD gives no
-# names): VideoMAE's pixel head and two made-up motion heads.
-RELEASE_HEADS = ('head_hog.0.weight', 'head_traj.0.weight')
+# METHOD gives no names for the release's prediction MLPs: made-up ones,
+# found by their shapes. VideoMAE's pixel head has no counterpart in MME.
+RELEASE_HEADS = dict(traj_pred='head_traj.', hog_pred='head_hog.')
+PIXEL_HEAD = 'head.weight'
 
 
 def load_tool():
@@ -57,9 +60,14 @@ def tiny_encoder(seed=0, **kwargs):
     return randomized(VisionTransformer(**VIT, **kwargs), seed)
 
 
-def release_pretrain(encoder, decoder, decoder_prefix='decoder.0.',
-                     projection='encoder_to_decoder.0.weight'):
-    """A release pre-training checkpoint: ``ckpt['model']``, no pos_embed."""
+def release_pretrain(encoder, decoder, heads, decoder_prefix='decoder.0.',
+                     projection='encoder_to_decoder.0.weight',
+                     head_names=RELEASE_HEADS, pixel_head=True):
+    """A release pre-training checkpoint: ``ckpt['model']``, no pos_embed.
+
+    ``heads`` (an ``MMEPretrainHead``) gives the prediction MLPs, stored
+    under ``head_names``; ``pixel_head`` adds VideoMAE's pixel head.
+    """
     model = {
         'encoder.' + release_name(k): v
         for k, v in encoder.state_dict().items() if k != 'pos_embed'
@@ -71,8 +79,11 @@ def release_pretrain(encoder, decoder, decoder_prefix='decoder.0.',
     })
     model[projection] = decoder.encoder_to_decoder.weight
     model['mask_token'] = decoder.mask_token
-    model[decoder_prefix + 'head.weight'] = torch.randn(1536, 24)
-    model.update({key: torch.randn(4, 24) for key in RELEASE_HEADS})
+    if pixel_head:
+        model[decoder_prefix + PIXEL_HEAD] = torch.randn(1536, 24)
+    for ours, name in head_names.items():
+        model.update({name + k: v
+                      for k, v in getattr(heads, ours).state_dict().items()})
     return {'model': model, 'epoch': 400}
 
 
@@ -82,7 +93,8 @@ def pretrain_parts():
     decoder = randomized(
         MMEDecoder(num_tokens=8, in_channels=48, embed_dims=24, num_heads=3),
         1)
-    return encoder, decoder
+    heads = randomized(MMEPretrainHead(in_channels=24, hidden_channels=32), 5)
+    return encoder, decoder, heads
 
 
 def recognizer(num_frames=4, img_size=32, **backbone):
@@ -107,23 +119,21 @@ def assert_features_equal(ours, theirs):
 ])
 def test_release_pretraining_checkpoint_to_mme(pretrain_parts, decoder_prefix,
                                                projection):
-    encoder, decoder = pretrain_parts
-    ckpt = release_pretrain(encoder, decoder, decoder_prefix, projection)
+    encoder, decoder, heads = pretrain_parts
+    ckpt = release_pretrain(encoder, decoder, heads, decoder_prefix,
+                            projection)
     state, report = convert_state_dict(
         extract_state_dict(ckpt), 'mme', token_grid=GRID)
     model = MODELS.build(TINY_MME)
-    result = model.load_state_dict(state, strict=False)
-    assert result.unexpected_keys == []
-    assert all(key.startswith('head.') for key in result.missing_keys)
-    for name, value in encoder.state_dict().items():
-        torch.testing.assert_close(
-            model.backbone.state_dict()[name], value, rtol=0, atol=0)
-    for name, value in decoder.state_dict().items():
-        torch.testing.assert_close(
-            model.neck.state_dict()[name], value, rtol=0, atol=0)
+    model.load_state_dict(state, strict=True)
+    for part, source in (('backbone', encoder), ('neck', decoder),
+                         ('head', heads)):
+        for name, value in source.state_dict().items():
+            torch.testing.assert_close(
+                getattr(model, part).state_dict()[name], value, rtol=0,
+                atol=0)
     assert report.source_format == 'videomae_pretrain'
-    assert report.unmapped == sorted(
-        RELEASE_HEADS + (decoder_prefix + 'head.weight', ))
+    assert report.unmapped == [decoder_prefix + PIXEL_HEAD]
     assert report.dropped == []
     assert report.missing is None  # no target model given
     assert 'sinusoid' in report.pos_embed
@@ -133,8 +143,8 @@ def test_release_pretraining_checkpoint_to_mme(pretrain_parts, decoder_prefix,
 
 def test_pretraining_checkpoint_gives_the_same_features_in_ours_and_stock(
         pretrain_parts):
-    encoder, decoder = pretrain_parts
-    state = extract_state_dict(release_pretrain(encoder, decoder))
+    encoder, decoder, heads = pretrain_parts
+    state = extract_state_dict(release_pretrain(encoder, decoder, heads))
     mme_state, _ = convert_state_dict(state, 'mme', token_grid=GRID)
     rec_state, report = convert_state_dict(state, 'recognizer',
                                            token_grid=GRID)
@@ -293,18 +303,16 @@ def test_cli_prints_unmapped_keys_and_strict_fails(pretrain_parts, tmp_path):
          '--num-frames', '4', '--img-size', '32', '--strict'],
         capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 1
-    assert 'unmapped (3):' in done.stdout
-    for key in RELEASE_HEADS + ('decoder.0.head.weight', ):
-        assert f'  {key}\n' in done.stdout
+    assert 'unmapped (1):\n  decoder.0.head.weight\n' in done.stdout
     assert 'not written' in done.stderr and not dst.exists()
     code = load_tool().main([str(src), str(dst), '--to', 'mme',
                              '--num-frames', '4', '--img-size', '32'])
     assert code == 0
-    ckpt = torch.load(dst, map_location='cpu', weights_only=False)
+    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
     assert ckpt['meta']['token_grid'] == GRID
-    assert ckpt['meta']['unmapped'] == sorted(RELEASE_HEADS +
-                                              ('decoder.0.head.weight', ))
+    assert ckpt['meta']['unmapped'] == ['decoder.0.head.weight']
     assert ckpt['state_dict']['backbone.pos_embed'].shape == (1, 8, 48)
+    assert not list(tmp_path.glob('*.tmp-*'))  # written atomically
 
 
 def test_cli_with_a_config_lists_what_the_model_misses(pretrain_parts,
@@ -318,8 +326,103 @@ def test_cli_with_a_config_lists_what_the_model_misses(pretrain_parts,
                       '--config', str(config)])
     out = capsys.readouterr().out
     assert code == 0
-    assert 'missing (8):\n  head.hog_pred.0.bias' in out
-    assert 'unexpected (0)' in out
+    assert 'missing (0)' in out and 'unexpected (0)' in out
     with pytest.raises(SystemExit, match='token grid'):
         tool.main([str(src), str(tmp_path / 'out.pth'), '--to', 'mme',
                    '--config', str(config), '--num-frames', '16'])
+
+
+def test_converted_release_checkpoint_predicts_like_the_original(tmp_path):
+    """Release layout out of a model, converted back: the same masked
+    predictions, and the strict load a continued pre-training needs."""
+    original = randomized(MODELS.build(TINY_MME), 6)
+    ckpt = release_pretrain(original.backbone, original.neck, original.head,
+                            pixel_head=False)
+    ckpt['args'] = argparse.Namespace(model='pretrain_mme_base', lr=1.5e-4)
+    src, dst = tmp_path / 'release.pth', tmp_path / 'mme.pth'
+    torch.save(ckpt, src)
+    config = tmp_path / 'tiny_mme.py'
+    Config(dict(model=TINY_MME)).dump(config)
+    assert load_tool().main([str(src), str(dst), '--to', 'mme', '--config',
+                             str(config), '--strict', '--trust-source']) == 0
+    converted = MODELS.build(TINY_MME)
+    converted.load_state_dict(
+        torch.load(dst, weights_only=True)['state_dict'], strict=True)
+    x = torch.randn(2, 3, 4, 32, 32)
+    mask = torch.tensor([[1, 0, 1, 1] * 2, [0, 1, 1, 1] * 2]).bool()
+    with torch.no_grad():
+        expected = original.head(original.neck(original.backbone(x, mask),
+                                               mask))
+        got = converted.eval().head(
+            converted.neck(converted.backbone(x, mask), mask))
+    for ours, theirs in zip(got, expected):
+        assert (ours - theirs).norm() <= 1e-4 * theirs.norm()
+
+
+def test_two_candidate_heads_of_one_kind_stay_unmapped(pretrain_parts):
+    encoder, decoder, heads = pretrain_parts
+    ckpt = release_pretrain(encoder, decoder, heads, pixel_head=False)
+    ckpt['model'].update({'head_traj_2.' + k: v for k, v in
+                          heads.traj_pred.state_dict().items()})
+    state, report = convert_state_dict(ckpt['model'], 'mme', token_grid=GRID)
+    assert [k for k in state if k.startswith('head.traj_pred')] == []
+    assert sorted(k for k in state if k.startswith('head.hog_pred')) == [
+        f'head.hog_pred.{p}' for p in ('0.bias', '0.weight', '2.bias',
+                                       '2.weight')]
+    assert len(report.unmapped) == 8 and all(
+        k.startswith(('head_traj.', 'head_traj_2.')) for k in report.unmapped)
+
+
+def test_a_release_checkpoint_needs_trust_source(pretrain_parts, tmp_path):
+    ckpt = release_pretrain(*pretrain_parts)
+    ckpt['args'] = argparse.Namespace(model='pretrain_mme_base')
+    src, dst = tmp_path / 'release.pth', tmp_path / 'mme.pth'
+    torch.save(ckpt, src)
+    tool = load_tool()
+    with pytest.raises(SystemExit) as refused:
+        tool.main([str(src), str(dst), '--to', 'recognizer'])
+    message = str(refused.value)
+    assert 'argparse.Namespace' in message and '--trust-source' in message
+    assert not dst.exists()
+    assert tool.main([str(src), str(dst), '--to', 'recognizer',
+                      '--trust-source']) == 0
+    assert 'backbone.blocks.0.attn.qkv.weight' in torch.load(
+        dst, weights_only=True)['state_dict']
+
+
+def test_the_converter_never_overwrites_its_source(pretrain_parts, tmp_path):
+    src = tmp_path / 'ckpt.pth'
+    torch.save(release_pretrain(*pretrain_parts), src)
+    before = src.read_bytes()
+    tool = load_tool()
+    for dst in (src, tmp_path / '.' / 'ckpt.pth'):
+        with pytest.raises(SystemExit, match='DST is SRC'):
+            tool.main([str(src), str(dst), '--to', 'recognizer'])
+    assert src.read_bytes() == before
+
+
+def _not_checkpoints(tmp_path):
+    (tmp_path / 'notes.pth').write_text('epoch 3 was the best\n')
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    torch.save(torch.zeros(3), tmp_path / 'tensor.pth')
+    with open(tmp_path / 'array.pth', 'wb') as f:
+        import numpy as np
+        np.save(f, np.zeros(3))
+    return {'notes.pth': 'not a PyTorch checkpoint',
+            'empty.pth': 'the file is empty',
+            'tensor.pth': 'holds a Tensor, not a checkpoint dict',
+            'array.pth': 'not a PyTorch checkpoint',
+            'missing.pth': 'no such file'}
+
+
+def test_a_file_that_is_no_checkpoint_gives_one_clear_line(tmp_path):
+    tool = load_tool()
+    for name, problem in _not_checkpoints(tmp_path).items():
+        for trust in ([], ['--trust-source']):
+            with pytest.raises(SystemExit) as error:
+                tool.main([str(tmp_path / name), str(tmp_path / 'out.pth'),
+                           '--to', 'recognizer'] + trust)
+            message = str(error.value)
+            assert message.startswith(f'error: {tmp_path / name}')
+            assert problem in message and '\n' not in message, message
+    assert not (tmp_path / 'out.pth').exists()

@@ -12,6 +12,7 @@ Trajectories are always returned in our layout: per-step displacements
 frame, ``(T_avail, L, 2, Hg, Wg)`` for every raw start frame, with a bool
 ``(T_avail, Hg, Wg)`` validity; invalid seeds have all-zero displacements.
 """
+from .atomic import atomic_write
 from .ours import (TrajectoryReader, read_manifest, write_manifest,
                    write_trajectories)
 from .release_flow import (ReleaseFlowReader, dequantize_flow, quantize_flow,
@@ -20,7 +21,7 @@ from .release_trajectories import (read_release_trajectories,
                                    write_release_trajectories)
 
 __all__ = [
-    'ReleaseFlowReader', 'TrajectoryReader', 'dequantize_flow',
+    'atomic_write', 'ReleaseFlowReader', 'TrajectoryReader', 'dequantize_flow',
     'quantize_flow', 'read_manifest', 'read_release_trajectories',
     'write_manifest', 'write_release_flow', 'write_release_trajectories',
     'write_trajectories'

@@ -6,9 +6,9 @@ from typing import Callable
 import numpy as np
 
 
-def _atomic_write(path: str,
-                  write: Callable[[str], None],
-                  suffix: str = '') -> None:
+def atomic_write(path: str,
+                 write: Callable[[str], None],
+                 suffix: str = '') -> None:
     """Write ``path`` through a temporary file, so it is whole or absent.
 
     Args:
@@ -32,7 +32,7 @@ def _atomic_write(path: str,
         raise
 
 
-def _check_traj(traj: np.ndarray, valid: np.ndarray) -> None:
+def check_traj(traj: np.ndarray, valid: np.ndarray) -> None:
     """Check our layout: (T_avail, L, 2, Hg, Wg) and (T_avail, Hg, Wg)."""
     if traj.ndim != 5 or traj.shape[2] != 2:
         raise ValueError('Trajectories must be (T_avail, L, 2, Hg, Wg), got '

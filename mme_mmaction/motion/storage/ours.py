@@ -5,7 +5,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from .atomic import _atomic_write, _check_traj
+from .atomic import atomic_write, check_traj
 
 MANIFEST_NAME = 'manifest.json'
 MANIFEST_FORMAT = 'mme_mmaction.trajectories'
@@ -27,14 +27,14 @@ def write_trajectories(path: str, traj: np.ndarray, valid: np.ndarray) -> None:
     """
     traj = np.asarray(traj)
     valid = np.asarray(valid, dtype=bool)
-    _check_traj(traj, valid)
+    check_traj(traj, valid)
     data = np.where(valid[:, None, None], traj, np.nan).astype(np.float16)
 
     def write(tmp: str) -> None:
         with open(tmp, 'wb') as f:
             np.save(f, data)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 class TrajectoryReader:
@@ -128,7 +128,7 @@ def write_manifest(out_dir: str, traj_len: int, cell_size: int,
         with open(tmp, 'w') as f:
             json.dump(manifest, f, indent=2)
 
-    _atomic_write(os.path.join(out_dir, MANIFEST_NAME), write)
+    atomic_write(os.path.join(out_dir, MANIFEST_NAME), write)
 
 
 def read_manifest(out_dir: str) -> Dict:

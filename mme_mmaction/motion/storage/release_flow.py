@@ -6,7 +6,7 @@ import cv2
 import decord
 import numpy as np
 
-from .atomic import _atomic_write
+from .atomic import atomic_write
 
 FLOW_BOUND = 20.0
 FLOW_VIDEO_NAMES = ('x.mp4', 'y.mp4')
@@ -59,7 +59,7 @@ def _write_grey_video(path: str, frames: np.ndarray, fourcc: str,
             writer.write(np.ascontiguousarray(frame))
         writer.release()
 
-    _atomic_write(path, write, suffix=os.path.splitext(path)[1])
+    atomic_write(path, write, suffix=os.path.splitext(path)[1])
 
 
 def write_release_flow(video_dir: str,

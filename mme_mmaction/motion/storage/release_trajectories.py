@@ -7,7 +7,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from .atomic import _atomic_write, _check_traj
+from .atomic import atomic_write, check_traj
 
 RELEASE_TRAJ_BOUND = 20
 
@@ -100,7 +100,7 @@ def write_release_trajectories(path: str, traj: np.ndarray,
     """
     traj = np.asarray(traj, dtype=np.float64)
     valid = np.asarray(valid, dtype=bool)
-    _check_traj(traj, valid)
+    check_traj(traj, valid)
     traj = np.where(valid[:, None, None], traj, 0)
     whole = np.clip(np.trunc(traj), -RELEASE_TRAJ_BOUND, RELEASE_TRAJ_BOUND)
     # (t, j, c, h, w) -> (c * L + j, t, h, w)
@@ -116,4 +116,4 @@ def write_release_trajectories(path: str, traj: np.ndarray,
                                mtime=0) as gz:
                 pickle.dump(data, gz, protocol=4)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
