@@ -39,7 +39,7 @@ def token_validity(valid: Tensor, cells_per_patch: int = 2) -> Tensor:
 
 
 def patch_std(tokens: Tensor,
-              eps: float = 1e-6,
+              eps: float = 2e-5,
               min_std: float = 0.) -> Tensor:
     """Standardise every component across the sub-trajectories of a token.
 
@@ -53,7 +53,9 @@ def patch_std(tokens: Tensor,
 
     Args:
         tokens (Tensor): (..., k*k) values of one component per sub-cell.
-        eps (float): Added to the standard deviation. Defaults to 1e-6.
+        eps (float): Added to the standard deviation, in the unit of
+            ``tokens``. Defaults to 2e-5: the authors' 1e-6 is added to
+            displacements in pixels divided by 20 (METHOD §4.4).
         min_std (float): Floor of the standard deviation, in the unit of
             ``tokens``. Defaults to 0.
 

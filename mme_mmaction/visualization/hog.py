@@ -55,12 +55,12 @@ def hog_glyphs(hist: np.ndarray, cell_size: int,
     hc, wc, nbins = hist.shape
     centres = cell_centres(hc * cell_size, wc * cell_size, cell_size)
     theta = np.arange(nbins) * np.pi / nbins
-    # HOGGenerator bins theta = atan2(gx, gy), so bin theta holds gradients
-    # (gx, gy) along (sin theta, cos theta): theta = 0 is a vertical
-    # gradient, i.e. a horizontal edge. The glyphs are drawn along the EDGE,
-    # perpendicular to the gradient, (cos theta, -sin theta), so that they
-    # trace the contours of the image.
-    edge = np.stack([np.cos(theta), -np.sin(theta)], -1)
+    # HOGGenerator bins theta = atan2(gy, gx) (y down), so bin theta holds
+    # gradients (gx, gy) along (cos theta, sin theta): theta = 0 is a
+    # horizontal gradient, i.e. a vertical edge. The glyphs are drawn along
+    # the EDGE, perpendicular to the gradient, (-sin theta, cos theta), so
+    # that they trace the contours of the image.
+    edge = np.stack([-np.sin(theta), np.cos(theta)], -1)
     length = np.clip(hist.reshape(-1, nbins) / top, 0, 1)
     offsets = 0.5 * cell_size * length[..., None] * edge
     segments = np.stack(

@@ -43,10 +43,13 @@ def test_loss_by_hand_with_raw_displacements():
 
 def test_loss_by_hand_with_patch_std():
     losses = two_token_case()
-    # PatchStd of dx (1, 2, 3, 4) has squares summing to n - 1 = 3 and dy
-    # is all zero: traj = 3 / 2 masked tokens, weighted by 1/2.
-    torch.testing.assert_close(losses['loss_traj'], torch.tensor(0.75),
-                               atol=1e-5, rtol=0)
+    # PatchStd of dx (1, 2, 3, 4), std s = sqrt(5 / 3): squares summing to
+    # (n - 1) (s / (s + 2e-5))^2 = 3 (1 - 3.1e-5); dy is all zero:
+    # traj = that / 2 masked tokens, weighted by 1/2.
+    std = (5 / 3)**0.5
+    torch.testing.assert_close(losses['loss_traj'],
+                               torch.tensor(3 * (std / (std + 2e-5))**2 / 4),
+                               atol=1e-6, rtol=0)
 
 
 def test_loss_weights_are_configurable():

@@ -24,16 +24,18 @@ def _cells(out: torch.Tensor) -> torch.Tensor:
     return out.view(*out.shape[:2], 3, 9, 2, 2)
 
 
-def test_vertical_edge_centre_column():
+@pytest.mark.parametrize('rising', [True, False])
+def test_vertical_edge_votes_bin_zero(rising):
+    """theta = atan2(gy, gx) mod pi (METHOD §5): a vertical edge has a
+    horizontal gradient, theta 0."""
     frame = torch.zeros(16, 16)
     frame[:, 8:] = 1  # gx = 4 in columns 7 and 8, one per 8x8 cell
+    if not rising:
+        frame = 1 - frame  # atan2(0, -4) = pi must wrap to bin 0 as well
     cells = _cells(HOGGenerator()(_video(frame)))
     assert cells.shape == (1, 1, 3, 9, 2, 2)
-    # mean magnitude 4 * 8 / 64 = 0.5; 90 deg lies half-way between the bin
-    # centres 80 deg (bin 4) and 100 deg (bin 5).
     expected = torch.zeros(3, 9, 2, 2)
-    expected[:, 4] = 0.25
-    expected[:, 5] = 0.25
+    expected[:, 0] = 0.5  # mean magnitude 4 * 8 / 64, not zero
     torch.testing.assert_close(cells[0, 0], expected, atol=1e-5, rtol=0)
 
 
@@ -42,20 +44,22 @@ def test_vertical_edge_index_order():
     frame[:, 4:] = 1  # gx = 4 in columns 3 and 4, both in cells w2 = 0
     cells = _cells(HOGGenerator()(_video(frame)))[0, 0]
     expected = torch.zeros(3, 9, 2, 2)
-    expected[:, 4, :, 0] = 0.5  # mean magnitude 2 * 8 * 4 / 64 = 1.0
-    expected[:, 5, :, 0] = 0.5
+    expected[:, 0, :, 0] = 1.0  # mean magnitude 2 * 8 * 4 / 64
     torch.testing.assert_close(cells, expected, atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize('rising', [True, False])
-def test_horizontal_edge_votes_bin_zero(rising):
+def test_horizontal_edge_splits_between_80_and_100_degrees(rising):
     frame = torch.zeros(16, 16)
     frame[4:] = 1  # gy = +-4 in rows 3 and 4, both in cells h2 = 0
     if not rising:
-        frame = 1 - frame  # atan2(0, -4) = pi must wrap to bin 0 as well
+        frame = 1 - frame  # atan2(-4, 0) = -90 deg = 90 deg mod 180
     cells = _cells(HOGGenerator()(_video(frame)))[0, 0]
+    # Mean magnitude 2 * 8 * 4 / 64 = 1; 90 deg lies half-way between the
+    # bin centres 80 deg (bin 4) and 100 deg (bin 5).
     expected = torch.zeros(3, 9, 2, 2)
-    expected[:, 0, 0, :] = 1.0  # full magnitude 2 * 8 * 4 / 64, not zero
+    expected[:, 4, 0, :] = 0.5
+    expected[:, 5, 0, :] = 0.5
     torch.testing.assert_close(cells, expected, atol=1e-5, rtol=0)
 
 
@@ -86,8 +90,9 @@ def test_orientation_wraps_from_last_bin_to_first():
     ys, xs = torch.meshgrid(torch.arange(32.), torch.arange(32.),
                             indexing='ij')
     t = math.radians(170)  # b = 8.5: half to bin 8 (160), half to bin 0
+    # gx = 8 cos t, gy = 8 sin t: theta = t.
     cells = _interior_cells(
-        HOGGenerator()(_video(math.sin(t) * xs + math.cos(t) * ys)))
+        HOGGenerator()(_video(math.cos(t) * xs + math.sin(t) * ys)))
     half = torch.full(cells.shape[:2], 4.)  # magnitude 8 split equally
     torch.testing.assert_close(cells[..., 8], half, atol=1e-4, rtol=0)
     torch.testing.assert_close(cells[..., 0], half, atol=1e-4, rtol=0)

@@ -4,10 +4,13 @@ from mme_mmaction.motion import patch_std, token_validity, trajectory_tokens
 
 
 def test_patch_std_of_a_single_moving_cell():
-    out = patch_std(torch.tensor([0., 0., 0., 1.]))
-    # mean 0.25, unbiased std 0.5
-    torch.testing.assert_close(out, torch.tensor([-0.5, -0.5, -0.5, 1.5]),
-                               atol=1e-5, rtol=0)
+    out = patch_std(torch.tensor([0., 0., 0., 1.]).double())
+    # METHOD §4.4: mean 0.25, unbiased std 0.5, epsilon 2e-5 px (the
+    # authors' 1e-6 on displacements divided by 20): 0.75 / 0.50002.
+    torch.testing.assert_close(
+        out, torch.tensor([-0.49998, -0.49998, -0.49998, 1.49994]).double(),
+        atol=5e-6, rtol=0)
+    assert abs(out[3].item() - 0.75 / 0.50002) < 1e-9
 
 
 def test_identical_sub_trajectories_give_zeros():

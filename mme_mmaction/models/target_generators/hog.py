@@ -15,9 +15,9 @@ class HOGGenerator(BaseModule):
     For every tubelet only its last frame (index ``tubelet_size * t +
     tubelet_size - 1``) is described. Per RGB channel, Sobel gradients
     ``gx``/``gy`` (replicate padding) give a magnitude and an unsigned
-    orientation ``theta = atan2(gx, gy) mod pi`` (MaskFeat/mmpretrain
-    convention: a vertical edge, i.e. ``gx != 0, gy == 0``, has
-    ``theta = 90 deg``; a horizontal edge has ``theta = 0``). Each pixel
+    orientation ``theta = atan2(gy, gx) mod pi`` (METHOD §5, x to the
+    right, y down: a vertical edge, i.e. ``gx != 0, gy == 0``, has
+    ``theta = 0``; a horizontal edge has ``theta = 90 deg``). Each pixel
     votes its magnitude linearly into the two nearest of ``nbins`` bins
     centred at ``0, pi / nbins, ...`` (wrapping from the last bin to bin 0),
     and the histograms are averaged over ``cell_size`` x ``cell_size``
@@ -98,7 +98,7 @@ class HOGGenerator(BaseModule):
             gx = F.conv2d(x, self.weight_x.float(), groups=C)
             gy = F.conv2d(x, self.weight_y.float(), groups=C)
             mag = torch.sqrt(gx**2 + gy**2)
-            theta = torch.remainder(torch.atan2(gx, gy), math.pi)
+            theta = torch.remainder(torch.atan2(gy, gx), math.pi)
 
             pos = theta / (math.pi / self.nbins)
             floor = torch.floor(pos)
