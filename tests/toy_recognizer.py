@@ -17,10 +17,10 @@ model = dict(
                            mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1,
          test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')

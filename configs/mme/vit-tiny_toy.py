@@ -26,7 +26,7 @@ model = dict(
         traj_act_cfg=None))
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1),
     dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4),
     dict(
@@ -41,12 +41,16 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(
         type='PackActionInputs',
-        algorithm_keys=('mask', 'trajectories', 'traj_valid'))
+        algorithm_keys=('mask', 'trajectories', 'traj_valid'),
+        meta_keys=('img_shape', 'filename'))
 ]
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,
-    persistent_workers=True,
+    # Workers restart from the same seeds every epoch, so a run resumed
+    # from a checkpoint draws the same crops and masks as an uninterrupted
+    # one (docs/faq.md).
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='VideoDataset',

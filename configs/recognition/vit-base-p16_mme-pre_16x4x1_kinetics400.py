@@ -43,9 +43,9 @@ ann_file_test = 'data/kinetics400/kinetics400_val_list_videos.txt'
 # random-resized crop of area [0.25, 1], flip, random erasing 0.25 (the same
 # rectangle in all frames, random pixels).
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(
         type='TorchVisionWrapper',
@@ -62,28 +62,28 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(
         type='SampleFrames',
         clip_len=16,
         frame_interval=4,
         num_clips=1,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(
         type='SampleFrames',
         clip_len=16,
         frame_interval=4,
         num_clips=7,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCTHW'),
@@ -94,7 +94,8 @@ test_pipeline = [
 # once and augmented twice; repeat_pseudo_collate flattens the pairs, so a
 # batch of 8 videos is 16 clips. The sampler is the ordinary one (the
 # repeats are in the dataset, not in the sampler). RepeatAugDataset needs
-# DecordInit, a sampler and DecordDecode as the first three transforms.
+# CheckedDecordInit, a sampler and CheckedDecordDecode as the first three
+# transforms; its samples cannot be skipped (on_bad_input='skip').
 train_dataloader = dict(
     batch_size=8,
     num_workers=8,

@@ -32,14 +32,14 @@ ann_file_val = f'data/ucf101/ucf101_val_split_{split}_videos.txt'
 ann_file_test = ann_file_val
 
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(
         type='SampleFrames',
         clip_len=16,
         frame_interval=4,
         num_clips=10,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCTHW'),

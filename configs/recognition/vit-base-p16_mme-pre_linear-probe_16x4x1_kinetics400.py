@@ -33,9 +33,9 @@ model = dict(
     data_preprocessor=dict(blending=None))
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop', area_range=(0.25, 1.0)),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),

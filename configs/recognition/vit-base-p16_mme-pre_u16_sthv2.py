@@ -48,9 +48,9 @@ ann_file_test = 'data/sthv2/sthv2_val_list_videos.txt'
 # 'rand-m7-n4'; interpolation 2 = bilinear), random-resized crop of area
 # [0.25, 1], random erasing 0.25; no flip.
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='UniformSample', clip_len=16, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(
         type='TorchVisionWrapper',
@@ -66,18 +66,18 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='UniformSample', clip_len=16, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='UniformSample', clip_len=16, num_clips=2, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCTHW'),

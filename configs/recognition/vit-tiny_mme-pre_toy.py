@@ -39,9 +39,9 @@ model = dict(
     data_preprocessor=dict(blending=None))
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(
         type='MultiScaleCrop',
         input_size=96,
@@ -53,28 +53,28 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(
         type='SampleFrames',
         clip_len=8,
         frame_interval=4,
         num_clips=1,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 64)),
     dict(type='CenterCrop', crop_size=64),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(
         type='SampleFrames',
         clip_len=8,
         frame_interval=4,
         num_clips=2,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 64)),
     dict(type='ThreeCrop', crop_size=64),
     dict(type='FormatShape', input_format='NCTHW'),

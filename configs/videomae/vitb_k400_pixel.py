@@ -15,9 +15,9 @@ model = dict(
         tubelet_size=2))
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1),
-    dict(type='DecordDecode'),
+    dict(type='CheckedDecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(
         type='MultiScaleCrop',
@@ -28,6 +28,9 @@ train_pipeline = [
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='TubeMaskGenerator', mask_ratio=0.9),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', algorithm_keys=('mask', ))
+    dict(
+        type='PackActionInputs',
+        algorithm_keys=('mask', ),
+        meta_keys=('img_shape', 'filename'))
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -87,3 +87,27 @@ def test_openmmlab_names_are_the_short_configs(alias, short):
     configs = ROOT / 'configs' / 'mme'
     assert Config.fromfile(str(configs / alias)).to_dict() == \
         Config.fromfile(str(configs / short)).to_dict()
+
+
+ALL_CONFIGS = sorted(p for p in (ROOT / 'configs').rglob('*.py')
+                     if '_base_' not in p.parts)
+
+
+@pytest.mark.parametrize('path', ALL_CONFIGS,
+                         ids=lambda p: str(p.relative_to(ROOT / 'configs')))
+def test_every_pipeline_decodes_with_errors_that_name_the_video(path):
+    """Checked opening and decoding everywhere: an unreadable video stops a
+    run with its name, or is skipped with on_bad_input='skip'."""
+    cfg = Config.fromfile(str(path))
+    pipelines = [cfg[key].dataset.pipeline for key in (
+        'train_dataloader', 'val_dataloader', 'test_dataloader')
+        if cfg.get(key)]
+    assert pipelines
+    for pipeline in pipelines:
+        types = [step['type'] for step in pipeline]
+        assert types[0] == 'CheckedDecordInit', types
+        assert 'DecordInit' not in types and 'DecordDecode' not in types
+        assert {'CheckedDecordDecode',
+                'DecordDecodeWithTrajectoryFrames'} & set(types), types
+    assert cfg.runner_type == 'AnyDeviceRunner'
+    assert dict(type='FiniteLossHook') in cfg.custom_hooks

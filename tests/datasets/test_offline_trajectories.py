@@ -144,3 +144,21 @@ def test_skip_policy_counts_and_returns_none(tmp_path, square):
     assert sum(SkipsBadInput.skipped.values()) == before + 1
     with pytest.raises(ValueError, match='on_bad_input'):
         Compose([dict(type='TrajectoryTarget', on_bad_input='ignore')])
+
+
+@pytest.mark.parametrize('policy', ['error', 'skip'])
+def test_corrupt_stored_values_are_bad_input(square, tmp_path, policy):
+    _, video, traj, valid = square
+    corrupt, valid = traj.copy(), valid.copy()
+    valid[8, 2, 3] = True
+    corrupt[8, 0, 0, 2, 3] = np.inf  # start frame 8: the second tubelet's
+    path = tmp_path / 'square.npy'
+    np.save(path, np.where(valid[:, None, None], corrupt,
+                           np.nan).astype(np.float16))
+    source = dict(type='stored', root=str(tmp_path))
+    if policy == 'error':
+        with pytest.raises(BadInputError, match='square.npy is corrupt'):
+            pipeline(video, [], source, decode='plain')
+    else:
+        assert pipeline(video, [], source, decode='plain',
+                        on_bad_input='skip') is None

@@ -1,3 +1,4 @@
+import pytest
 import torch
 from torch import nn
 
@@ -79,3 +80,13 @@ def test_default_shapes_and_activations():
     assert traj.abs().max() <= 1 and 0 <= hog.min() and hog.max() <= 1
     free = MMEPretrainHead(traj_act_cfg=None, hog_act_cfg=None)
     assert isinstance(free.traj_pred[-1], nn.Identity)
+
+
+def test_a_pipeline_of_another_traj_len_is_named_in_the_error():
+    head = MMEPretrainHead(in_channels=4, traj_len=2, hog_channels=1)
+    traj = torch.zeros(1, 1, 4, 2, 2, 4)  # L = 4 from the pipeline
+    with pytest.raises(ValueError, match='traj_len=2 steps, but the '
+                       'pipeline delivers 4: set model.head.traj_len'):
+        head.loss(torch.zeros(1, 2, 4), torch.ones(1, 2, dtype=torch.bool),
+                  torch.zeros(1, 2, 1), traj,
+                  torch.ones(1, 1, 2, 4, dtype=torch.bool))

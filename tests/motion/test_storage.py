@@ -64,6 +64,31 @@ def test_npy_reader_memory_maps_and_pickles_by_path(tmp_path):
     np.testing.assert_array_equal(clone.read(7)[0], reader.read(7)[0])
 
 
+@pytest.mark.parametrize('value,axis', [(np.inf, 0), (-np.inf, 1),
+                                        (60000., 0), (41., 0), (33., 1)])
+def test_npy_with_impossible_values_is_corrupt(tmp_path, value, axis):
+    """A 3 x 4 grid of 8 px cells: a frame under 40 x 32 px, so no step
+    can exceed (40, 32) px; inf and such values would poison the loss."""
+    traj, valid = random_trajectories()
+    valid[2] = True
+    traj[2, 1, axis, 1, 2] = value
+    path = str(tmp_path / 'video.npy')
+    np.save(path, np.where(valid[:, None, None], traj,
+                           np.nan).astype(np.float16))
+    reader = TrajectoryReader(path)
+    reader.read(1)  # other start frames stay readable
+    with pytest.raises(ValueError, match='video.npy is corrupt: start frame 2'):
+        reader.read(2)
+
+
+def test_npy_steps_up_to_the_frame_size_are_plausible(tmp_path):
+    traj, valid = random_trajectories()
+    traj[0, 0, 0, 0, 0], traj[0, 0, 1, 0, 0] = -40., 32.
+    path = str(tmp_path / 'video.npy')
+    write_trajectories(path, traj, np.ones_like(valid))
+    assert TrajectoryReader(path).read(0)[0][0, :, 0, 0].tolist() == [-40, 32]
+
+
 @pytest.mark.parametrize('start', [-1, 5])
 def test_npy_start_out_of_range_raises_index_error(tmp_path, start):
     path = str(tmp_path / 'video.npy')

@@ -9,7 +9,7 @@ data_root = 'data/kinetics400/videos_train'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1),
     dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4),
     dict(type='Resize', scale=(-1, 256)),
@@ -25,13 +25,17 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(
         type='PackActionInputs',
-        algorithm_keys=('mask', 'trajectories', 'traj_valid'))
+        algorithm_keys=('mask', 'trajectories', 'traj_valid'),
+        meta_keys=('img_shape', 'filename'))
 ]
 
 train_dataloader = dict(
     batch_size=64,
     num_workers=10,
-    persistent_workers=True,
+    # Workers restart from the same seeds every epoch, so a run resumed
+    # from a checkpoint draws the same crops and masks as an uninterrupted
+    # one (docs/faq.md).
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,

@@ -1,9 +1,11 @@
 from .bad_input import BadInputError
-from .decode import CheckedDecordInit, DecordDecodeWithTrajectoryFrames
+from .decode import (CheckedDecordDecode, CheckedDecordInit,
+                     DecordDecodeWithTrajectoryFrames)
 from .trajectory import TrajectoryTarget
 from .tube_mask import TubeMaskGenerator
 
 __all__ = [
-    'BadInputError', 'CheckedDecordInit', 'DecordDecodeWithTrajectoryFrames',
+    'BadInputError', 'CheckedDecordDecode', 'CheckedDecordInit',
+    'DecordDecodeWithTrajectoryFrames',
     'TrajectoryTarget', 'TubeMaskGenerator'
 ]

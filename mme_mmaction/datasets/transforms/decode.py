@@ -1,12 +1,34 @@
-"""Decoding of the sampled frames together with the trajectories' frames."""
-from typing import Dict
+"""Decoding with errors that name the video, and of trajectory frames."""
+from typing import Dict, Sequence
 
 import cv2
 import numpy as np
+from decord._ffi.base import DECORDError
 from mmaction.datasets.transforms import DecordDecode, DecordInit
 from mmaction.registry import TRANSFORMS
 
 from .bad_input import BadInputError, SkipsBadInput
+
+
+def decode_error(filename: str, error: Exception) -> BadInputError:
+    """A decoder's error as bad input that names the video.
+
+    decord reads from an in-memory buffer: its errors name no file, and
+    span many lines of C++ context; the first line says what failed.
+    """
+    lines = str(error).strip().splitlines()
+    reason = lines[0][:300] if lines else ''
+    return BadInputError(f'{filename}: decord cannot decode the video '
+                         f'({type(error).__name__}: {reason}).')
+
+
+def check_frames(filename: str, frames: Sequence[np.ndarray]) -> None:
+    """Decoded frames must be (H, W, 3): decord 0.6.0 returns others for
+    some widths (16, 24, 48, 72) instead of failing."""
+    shape = np.shape(frames[0]) if len(frames) else ()
+    if len(shape) != 3 or shape[-1] != 3:
+        raise BadInputError(f'{filename}: decord returned frames of shape '
+                            f'{shape}, expected (H, W, 3).')
 
 
 @TRANSFORMS.register_module()
@@ -38,6 +60,40 @@ class CheckedDecordInit(SkipsBadInput, DecordInit):
 
 
 @TRANSFORMS.register_module()
+class CheckedDecordDecode(SkipsBadInput, DecordDecode):
+    """``DecordDecode`` whose failures name the video and can be skipped.
+
+    A video that opens can still fail to decode (corrupt packets, decord's
+    small-width bug); decord then raises an error that names no file, or
+    returns frames of the wrong shape. Both become a
+    :class:`~.BadInputError` naming the video.
+
+    Args:
+        mode (str): ``'accurate'`` (default) or ``'efficient'``, as in
+            ``DecordDecode``.
+        on_bad_input (str): ``'error'`` (default) or ``'skip'``.
+    """
+
+    def __init__(self, mode: str = 'accurate',
+                 on_bad_input: str = 'error') -> None:
+        DecordDecode.__init__(self, mode=mode)
+        self._set_policy(on_bad_input)
+
+    def _transform(self, results: Dict) -> Dict:
+        filename = results.get('filename', '<unknown video>')
+        try:
+            results = DecordDecode.transform(self, results)
+        except DECORDError as error:
+            raise decode_error(filename, error) from error
+        check_frames(filename, results['imgs'])
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(mode={self.mode!r}, '
+                f'on_bad_input={self.on_bad_input!r})')
+
+
+@TRANSFORMS.register_module()
 class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
     """Decode the sampled frames and every raw frame the trajectories need.
 
@@ -56,7 +112,7 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
         traj_len (int): Raw-frame steps per trajectory. Defaults to 4.
         tubelet_size (int): Sampled frames per tubelet. Defaults to 2.
         on_bad_input (str): ``'error'`` (default) raises when the video is
-            shorter than the trajectories need or decodes wrongly;
+            shorter than the trajectories need or cannot be decoded;
             ``'skip'`` logs, counts and skips the sample.
     """
 
@@ -92,10 +148,11 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
         wanted, inverse = np.unique(
             np.concatenate([frame_inds, traj_inds.ravel()]),
             return_inverse=True)
-        frames = reader.get_batch(wanted).asnumpy()
-        if frames.ndim != 4 or frames.shape[-1] != 3:
-            raise BadInputError(f'{filename}: decord returned frames of shape '
-                             f'{frames.shape}, expected (N, H, W, 3).')
+        try:
+            frames = reader.get_batch(wanted).asnumpy()
+        except DECORDError as error:
+            raise decode_error(filename, error) from error
+        check_frames(filename, frames)
         results['video_reader'] = None
 
         sampled = inverse[:len(frame_inds)]

@@ -137,7 +137,7 @@ class StoredTrajectories:
             if self.format == 'release':
                 traj, valid = read_release_trajectories(path)
             else:
-                reader = TrajectoryReader(path)
+                reader = TrajectoryReader(path, self.cell_size)
         except ValueError as error:
             raise BadInputError(str(error)) from error
         num_starts, steps = ((len(traj), traj.shape[1])
@@ -154,7 +154,10 @@ class StoredTrajectories:
         if self.format == 'release':
             return traj[starts], valid[starts], path
         # Memory-mapped: only the clip's start frames are read.
-        fields, valid = zip(*(reader.read(int(s)) for s in starts))
+        try:
+            fields, valid = zip(*(reader.read(int(s)) for s in starts))
+        except ValueError as error:  # corrupt values
+            raise BadInputError(str(error)) from error
         return np.stack(fields), np.stack(valid), path
 
     def __call__(self, results: Dict, seeds: np.ndarray,

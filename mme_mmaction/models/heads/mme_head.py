@@ -67,6 +67,7 @@ class MMEPretrainHead(BaseModule):
             raise ValueError(f"traj_norm must be 'patch_std' or 'none', got "
                              f'{traj_norm!r}.')
         self.cells_per_patch = cells_per_patch
+        self.traj_len = traj_len
         self.traj_norm = traj_norm
         self.patch_std_min_std = patch_std_min_std
         self.loss_weights = dict(loss_weights)
@@ -120,6 +121,13 @@ class MMEPretrainHead(BaseModule):
         Returns:
             dict[str, Tensor]: weighted ``loss_traj`` and ``loss_hog``.
         """
+        if trajectories.shape[2] != self.traj_len:
+            raise ValueError(
+                f'The trajectory head predicts trajectories of traj_len='
+                f'{self.traj_len} steps, but the pipeline delivers '
+                f'{trajectories.shape[2]}: set model.head.traj_len and '
+                'traj_len of TrajectoryTarget and '
+                'DecordDecodeWithTrajectoryFrames to the same value.')
         pred_traj, pred_hog = self(x)
         target_traj, validity = self.trajectory_target(trajectories,
                                                        traj_valid)

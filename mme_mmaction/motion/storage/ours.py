@@ -42,13 +42,20 @@ class TrajectoryReader:
 
     Only the start frames that are read are loaded. Pickling reopens the
     file rather than copying the array, so readers can go to data workers.
+    Every read checks its values: NaN marks an invalid seed, anything else
+    must be a finite displacement that stays within the frame's size (a
+    larger step would have left the frame); a file that breaks this is
+    corrupt and raises rather than reaching the loss.
 
     Args:
         path (str): A ``<stem>.npy`` trajectory file.
+        cell_size (int): Seed cell side in native pixels, which gives the
+            frame's size from the grid. Defaults to 8.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, cell_size: int = 8) -> None:
         self.path = path
+        self.cell_size = cell_size
         try:
             array = np.load(path, mmap_mode='r')
         # A missing file keeps its own error: it is not a corrupt one.
@@ -67,8 +74,8 @@ class TrajectoryReader:
                              f'trajectories, found {array.dtype}.')
         self._array = array
 
-    def __reduce__(self) -> Tuple[type, Tuple[str]]:
-        return self.__class__, (self.path, )
+    def __reduce__(self) -> Tuple[type, Tuple[str, int]]:
+        return self.__class__, (self.path, self.cell_size)
 
     @property
     def num_starts(self) -> int:
@@ -94,6 +101,9 @@ class TrajectoryReader:
         Returns:
             tuple[np.ndarray, np.ndarray]: float32 (L, 2, Hg, Wg)
             displacements, 0 for invalid seeds, and bool (Hg, Wg) validity.
+
+        Raises:
+            ValueError: If a value is infinite or a step exceeds the frame.
         """
         if not 0 <= start < self.num_starts:
             raise IndexError(f'Start frame {start} is out of range for '
@@ -102,6 +112,15 @@ class TrajectoryReader:
         traj = np.array(self._array[start], dtype=np.float32)
         missing = np.isnan(traj)
         traj[missing] = 0
+        # Per axis (dx, dy): the frame spans less than (grid + 1) cells.
+        limit = (np.array(self.grid[::-1]) + 1.) * self.cell_size
+        size = np.abs(traj).max(axis=(0, 2, 3))
+        if not (np.isfinite(size) & (size <= limit)).all():
+            raise ValueError(
+                f'{self.path} is corrupt: start frame {start} holds '
+                f'displacements of up to (dx, dy) = {tuple(size.tolist())} '
+                f'px, but a step can be at most the frame size '
+                f'{tuple(limit.tolist())} px (inf or out-of-range values).')
         return traj, ~missing.any(axis=(0, 1))
 
 

@@ -1,0 +1,90 @@
+"""Videos that open but cannot be decoded: errors that name the file, or a
+counted skip, from both decoders our configs use."""
+import numpy as np
+import pytest
+from decord._ffi.base import DECORDError
+from mmaction.datasets.transforms import DecordDecode
+from mmengine.dataset import Compose
+
+from mme_mmaction.datasets.transforms import BadInputError
+from mme_mmaction.datasets.transforms.bad_input import SkipsBadInput
+from synthetic_video import moving_square, write_video
+
+DECODERS = {
+    'CheckedDecordDecode': dict(type='CheckedDecordDecode'),
+    'DecordDecodeWithTrajectoryFrames': dict(
+        type='DecordDecodeWithTrajectoryFrames', traj_len=2),
+}
+
+
+@pytest.fixture(scope='module')
+def videos(tmp_path_factory):
+    """A good video, one with flipped bytes in its frame data, and one 48
+    px wide (decord 0.6.0's width bug)."""
+    root = tmp_path_factory.mktemp('decode')
+    good = write_video(root / 'good.mp4', moving_square(num_frames=12))
+    data = bytearray(good.read_bytes())
+    start, end = data.find(b'mdat') + 8, data.find(b'moov')
+    for i in np.random.default_rng(1).integers(start, end, 500):
+        data[i] ^= 0xFF
+    (root / 'flipped.mp4').write_bytes(bytes(data))
+    narrow = write_video(root / 'narrow.mp4',
+                         moving_square(num_frames=12, size=(64, 48),
+                                       square=16, start=(8., 8.)))
+    return dict(good=str(good), flipped=str(root / 'flipped.mp4'),
+                narrow=str(narrow))
+
+
+def _decode(video, decoder, **policy):
+    run = Compose([dict(type='CheckedDecordInit'), dict(decoder, **policy)])
+    return run(dict(filename=video, frame_inds=np.array([0, 2, 4, 6]),
+                    clip_len=4, num_clips=1, modality='RGB'))
+
+
+@pytest.mark.parametrize('name', ['flipped', 'narrow'])
+def test_stock_decord_decode_fails_without_naming_the_video(videos, name):
+    """Why the checked decoders exist."""
+    run = Compose([dict(type='CheckedDecordInit'), dict(type='DecordDecode')])
+    with pytest.raises(DECORDError) as error:
+        run(dict(filename=videos[name], frame_inds=np.array([0, 2, 4, 6]),
+                 clip_len=4, num_clips=1, modality='RGB'))
+    assert name not in str(error.value)
+
+
+@pytest.mark.parametrize('decoder', list(DECODERS))
+@pytest.mark.parametrize('name', ['flipped', 'narrow'])
+def test_decode_failures_name_the_video(videos, decoder, name):
+    with pytest.raises(BadInputError,
+                       match=f'{name}.mp4: decord cannot decode the video '
+                       r'\(DECORDError: '):
+        _decode(videos[name], DECODERS[decoder])
+
+
+@pytest.mark.parametrize('decoder', list(DECODERS))
+def test_decode_failures_can_be_skipped_and_are_counted(videos, decoder):
+    before = sum(SkipsBadInput.skipped.values())
+    for name in ('flipped', 'narrow'):
+        assert _decode(videos[name], DECODERS[decoder],
+                       on_bad_input='skip') is None
+    assert sum(SkipsBadInput.skipped.values()) == before + 2
+
+
+def test_checked_decode_equals_stock_decode_on_a_good_video(videos):
+    ours = _decode(videos['good'], DECODERS['CheckedDecordDecode'])
+    stock = Compose([dict(type='CheckedDecordInit'), DecordDecode()])(
+        dict(filename=videos['good'], frame_inds=np.array([0, 2, 4, 6]),
+             clip_len=4, num_clips=1, modality='RGB'))
+    np.testing.assert_array_equal(np.stack(ours['imgs']),
+                                  np.stack(stock['imgs']))
+    assert ours['img_shape'] == stock['img_shape'] == (96, 128)
+
+
+def test_frames_of_a_wrong_shape_are_bad_input(videos, monkeypatch):
+    """decord 0.6.0 can also return (H, W, 4) frames instead of failing."""
+
+    def four_channels(self, container, frame_inds):
+        return [np.zeros((8, 8, 4), np.uint8) for _ in frame_inds]
+
+    monkeypatch.setattr(DecordDecode, '_decord_load_frames', four_channels)
+    with pytest.raises(BadInputError, match=r'good.mp4.*\(8, 8, 4\)'):
+        _decode(videos['good'], DECODERS['CheckedDecordDecode'])
