@@ -60,8 +60,11 @@ _BACKENDS: Dict[str, Callable[..., Callable]] = {
 class OpticalFlow:
     """Callable computing ``F(x, y)``: the displacement from frame i to i+1.
 
-    The OpenCV solver is created lazily in each process: OpenCV objects can
-    not be pickled, and data loader workers receive pickled transforms.
+    The options are checked when it is made (an unknown method, preset or
+    parameter raises ValueError), but the OpenCV solver used for computing
+    is created lazily in each process: OpenCV objects cannot be pickled,
+    data loader workers receive pickled transforms, and OpenCV's thread
+    pool does not survive a fork once it has run.
 
     Args:
         method (str): ``'dis'`` (default), ``'farneback'`` or ``'tvl1'``
@@ -74,6 +77,7 @@ class OpticalFlow:
         if method not in _BACKENDS:
             raise ValueError(f'Unknown optical flow method {method!r}; '
                              f'choose one of {sorted(_BACKENDS)}.')
+        _BACKENDS[method](**kwargs)  # checks the options, computes nothing
         self.method = method
         self.kwargs = kwargs
         self._solver = None

@@ -1,5 +1,6 @@
 """tools/data/extract_trajectories.py: complete, resumable, atomic, honest."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,3 +101,191 @@ def test_other_settings_into_the_same_folder_are_refused(videos, tmp_path):
     assert first.returncode == 0, first.stderr
     again = extract(videos, tmp_path)
     assert again.returncode == 2 and 'another OUT_DIR' in again.stderr
+
+
+def load_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('extract_trajectories',
+                                                  TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def children(pid):
+    """PIDs of the processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                stat = Path(f'/proc/{entry}/stat').read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(')', 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_a_killed_worker_fails_its_video_only(videos, tmp_path):
+    """kill -9 of a worker (as the OOM killer does): no hang, that video is
+    reported, the others are extracted."""
+    two = videos / 'two_list.txt'
+    two.write_text(''.join((videos / 'list.txt').read_text().splitlines(
+        True)[:2]))
+    command = [sys.executable, TOOL, str(two), str(tmp_path), '--flow',
+               'tvl1', '--workers', '1']
+    process = subprocess.Popen(command, env=dict(os.environ,
+                                                 PYTHONPATH=str(ROOT)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.time() + 120
+    while not children(process.pid) and time.time() < deadline:
+        time.sleep(0.02)
+    victims = children(process.pid)
+    assert victims, 'no worker process appeared'
+    os.kill(victims[0], signal.SIGKILL)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 1, err[-3000:]
+    report = (tmp_path / 'failures.txt').read_text().splitlines()
+    assert len(report) == 1 and 'killed by SIGKILL' in report[0]
+    assert report[0].startswith(str(videos / 'clips' / 'v0.mp4'))
+    assert outputs(tmp_path) == [Path('clips/v1.npy')]
+
+
+def test_isolated_jobs_report_errors_and_deaths():
+    from mme_mmaction.utils.isolated_jobs import run_isolated
+
+    def work(job):
+        if job == 'raise':
+            raise RuntimeError('bad frame')
+        if job == 'die':
+            os.kill(os.getpid(), signal.SIGKILL)
+        if job == 'exit':
+            os._exit(3)
+
+    results = dict(run_isolated(['ok', 'raise', 'die', 'exit', 'ok2'], work,
+                                workers=2))
+    assert results == {
+        'ok': None, 'ok2': None, 'raise': 'RuntimeError: bad frame',
+        'die': 'the worker process was killed by SIGKILL (out of memory, '
+               'or killed by hand?)',
+        'exit': 'the worker process exited with status 3'}
+
+
+def test_an_interrupted_run_keeps_its_failure_list(videos, tmp_path):
+    (videos / 'clips' / 'garbage.mp4').write_bytes(b'\x00' * 500)
+    (videos / 'slow_list.txt').write_text(
+        'clips/garbage.mp4 0\n' + (videos / 'list.txt').read_text())
+    process = subprocess.Popen(
+        [sys.executable, TOOL, str(videos / 'slow_list.txt'), str(tmp_path),
+         '--flow', 'tvl1'], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not outputs(tmp_path) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)  # as it starts the next worker
+    _, err = process.communicate(timeout=120)
+    assert process.returncode != 0 and 'KeyboardInterrupt' in err
+    report = (tmp_path / 'failures.txt').read_text()
+    assert report.startswith(str(videos / 'clips' / 'garbage.mp4') + '\t')
+    assert 1 <= len(outputs(tmp_path)) < 5
+
+
+@pytest.mark.parametrize('option, value, message', [
+    ('--cell-size', '0', '--cell-size must be at least 1'),
+    ('--traj-len', '0', '--traj-len must be at least 1'),
+    ('--flow-scale', '0', r'--flow-scale must be in \(0, 1\]'),
+    ('--preset', 'slow', "Unknown DIS preset 'slow'"),
+])
+def test_bad_arguments_fail_before_anything_is_written(videos, tmp_path,
+                                                       capsys, option, value,
+                                                       message):
+    tool = load_tool()
+    out = tmp_path / 'out'
+    args = [str(videos / 'list.txt'), str(out), '--flow', 'dis']
+    assert tool.extract(tool.parse_args(args + [option, value])) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not out.exists()
+    # The corrected run is not refused.
+    assert tool.extract(tool.parse_args(args + ['--traj-len', '2'])) == 0
+    assert len(outputs(out)) == 5
+
+
+def test_outputs_stay_inside_out_dir_and_never_collide(videos, tmp_path,
+                                                       capsys):
+    tool = load_tool()
+    inside = videos / 'clips' / 'v1.mp4'
+    (videos / 'clips' / 'v0.avi').write_bytes(b'')
+    (videos / 'escape_list.txt').write_text(
+        f'clips/v0.mp4 0\n{inside} 0\n../elsewhere/x.mp4 0\n'
+        '/tmp/outside.mp4 1\nclips/v0.avi 0\nclips/../clips/v0.mp4 0\n')
+    out = tmp_path / 'out'
+    assert tool.extract(tool.parse_args(
+        [str(videos / 'escape_list.txt'), str(out)])) == 2
+    err = capsys.readouterr().err
+    assert 'line 3: ../elsewhere/x.mp4 is not below the video root' in err
+    assert 'line 4: /tmp/outside.mp4 is not below the video root' in err
+    assert (f'{videos}/clips/v0.avi and {videos}/clips/v0.mp4 would share '
+            'the output clips/v0.npy') in err
+    assert not out.exists()
+    # An absolute path below the root, or one listed twice, is fine.
+    assert tool.read_list(str(videos / 'escape_list.txt').replace(
+        'escape_list', 'list'), str(videos))[1] == (str(inside), 'clips/v1')
+
+
+def test_an_unwritable_out_dir_fails_at_once(videos, tmp_path, capsys):
+    tool = load_tool()
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    # Root ignores permission bits, so "unwritable" is a path below a file.
+    assert tool.extract(tool.parse_args(
+        [str(videos / 'list.txt'), str(blocker / 'out')])) == 2
+    assert f'cannot write to {blocker / "out"}' in capsys.readouterr().err
+
+
+def test_temporary_files_of_dead_writers_are_removed(videos, tmp_path):
+    tool = load_tool()
+    dead = subprocess.Popen(['true'])
+    dead.wait()
+    (tmp_path / 'clips').mkdir()
+    stale = tmp_path / 'clips' / f'v0.npy.tmp-{dead.pid}'
+    live = tmp_path / 'clips' / f'v9.npy.tmp-{os.getpid()}'
+    stale.write_bytes(b'partial')
+    live.write_bytes(b'being written')
+    assert tool.remove_stale_temporaries(str(tmp_path)) == 1
+    assert not stale.exists() and live.exists()
+
+
+def test_decoding_is_chunked_and_memory_does_not_grow_with_length(tmp_path):
+    """Peak numpy memory of a 120-frame 320 x 240 video: all RGB frames
+    (27.6 MB) and flows (73 MB) at once would take 100 MB; a chunk of 16
+    frames (3.7 MB), L = 4 flows (2.5 MB) and the output (4.5 MB, twice
+    while it is stacked) take under 20 MB."""
+    import tracemalloc
+
+    import decord
+    from mme_mmaction.motion import OpticalFlow, native_grid_trajectories
+    tool = load_tool()
+    video = write_video(tmp_path / 'long.mp4', moving_square(
+        num_frames=120, size=(240, 320), square=64))
+    sizes = []
+    get_batch = decord.VideoReader.get_batch
+
+    def recording(self, indices):
+        sizes.append(len(indices))
+        return get_batch(self, indices)
+
+    decord.VideoReader.get_batch = recording
+    try:
+        frames = list(tool.decode_grey(str(video), chunk=50))
+    finally:
+        decord.VideoReader.get_batch = get_batch
+    assert sizes == [50, 50, 20] and len(frames) == 120
+    tracemalloc.start()
+    traj, valid = native_grid_trajectories(
+        tool.decode_grey(str(video), chunk=16),
+        OpticalFlow('dis', preset='ultrafast'), traj_len=4)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert traj.shape == (116, 4, 2, 30, 40) and valid.shape == (116, 30, 40)
+    assert peak < 20e6, peak

@@ -3,36 +3,50 @@
 Usage:
     python tools/data/extract_trajectories.py LIST OUT_DIR \
         [--video-root DIR] [--flow dis --preset medium] [--traj-len 4] \
-        [--flow-scale 1.0] [--workers N]
+        [--flow-scale 1.0] [--workers N] [--chunk 32]
 
 LIST is an MMAction2 video list (``<path> <label>`` per line, paths below
 ``--video-root``, by default the list's folder). Per video, OUT_DIR gets
-``<path without extension>.npy``: float16 (T - L, L, 2, H/8, W/8) per-step
-displacements of the native 8x8 cell centres from every start frame, NaN
-where a point has left the frame (read one start frame at a time with
-``mme_mmaction.motion.storage.TrajectoryReader``). ``OUT_DIR/manifest.json``
-records the settings; a run with other settings into the same OUT_DIR is
-refused.
+``<path below the root, without extension>.npy``: float16 (T - L, L, 2, H/8,
+W/8) per-step displacements of the native 8x8 cell centres from every start
+frame, NaN where a point has left the frame (read one start frame at a time
+with ``mme_mmaction.motion.storage.TrajectoryReader``).
+``OUT_DIR/manifest.json`` records the settings; a run with other settings
+into the same OUT_DIR is refused.
 
-Runs are resumable: a finished video is skipped, and every file is written
-atomically, so a killed run leaves no partial file. Videos that fail are
-listed with their reason in ``OUT_DIR/failures.txt`` and make the exit
-status 1.
+Arguments and the whole list are checked before anything is written: every
+output must fall inside OUT_DIR (no absolute paths outside the video root,
+no ``..``), and two videos may not share one (``x.mp4`` and ``x.avi``).
+
+Each video is extracted in a process of its own (``--workers`` at once),
+decoded ``--chunk`` frames at a time with only L flow fields in memory; a
+worker that dies (e.g. killed by the OOM killer) fails its video only.
+Runs are resumable: finished videos are skipped, files are written
+atomically, and temporary files left by killed runs are removed. Videos that
+fail are listed with their reason in ``OUT_DIR/failures.txt``, also when
+the run is interrupted, and make the exit status 1.
 """
 import argparse
-import multiprocessing
 import os
 import os.path as osp
+import re
 import sys
-from typing import List, Optional, Tuple
+import tempfile
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
+from mme_mmaction.datasets.transforms.decode import check_frames, decode_error
 from mme_mmaction.motion import OpticalFlow, native_grid_trajectories
-from mme_mmaction.motion.storage import (read_manifest, write_manifest,
-                                         write_trajectories)
+from mme_mmaction.motion.storage import (atomic_write, read_manifest,
+                                         write_manifest, write_trajectories)
+from mme_mmaction.utils.isolated_jobs import run_isolated
+
+FAILURES = 'failures.txt'
+# atomic_write's temporary files: '<path>.tmp-<pid>[.<ext>]'.
+_TEMPORARY = re.compile(r'\.tmp-(\d+)(\.\w+)?$')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -52,97 +66,226 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--flow-scale',
         type=float,
         default=1.,
-        help='compute flow on frames resized by this factor')
+        help='compute flow on frames resized by this factor (0, 1]')
     parser.add_argument('--workers', type=int, default=1)
+    parser.add_argument(
+        '--chunk', type=int, default=32,
+        help='frames decoded at once (bounds memory per worker)')
     return parser.parse_args(argv)
 
 
+def settings_of(args: argparse.Namespace) -> Dict:
+    """The settings the manifest records, checked.
+
+    Raises:
+        ValueError: For a value out of range or flow options OpenCV refuses.
+    """
+    for name, low in (('traj_len', 1), ('cell_size', 1), ('workers', 1),
+                      ('chunk', 1)):
+        if getattr(args, name) < low:
+            raise ValueError(f'--{name.replace("_", "-")} must be at least '
+                             f'{low}, got {getattr(args, name)}.')
+    if not 0 < args.flow_scale <= 1:
+        raise ValueError(
+            f'--flow-scale must be in (0, 1], got {args.flow_scale}.')
+    flow = dict(method=args.flow,
+                options=dict(preset=args.preset) if args.flow == 'dis'
+                else {},
+                scale=args.flow_scale)
+    OpticalFlow(flow['method'], **flow['options'])  # an unknown preset fails
+    return dict(traj_len=args.traj_len, cell_size=args.cell_size, flow=flow)
+
+
 def read_list(path: str, video_root: str) -> List[Tuple[str, str]]:
-    """(video path, path below the root without extension) per line."""
-    videos = []
+    """(video path, output key) per video of a list, checked.
+
+    The key is the path below ``video_root`` without extension, as
+    ``TrajectoryTarget``'s stored source looks it up.
+
+    Raises:
+        ValueError: Naming every line whose output would leave OUT_DIR, and
+            every group of videos that would share one output.
+    """
+    root = osp.normpath(osp.abspath(video_root))
+    videos: Dict[str, str] = {}
+    problems = []
     with open(path) as f:
-        for line in f:
-            if line.strip():
-                relative = line.split()[0]
-                videos.append((osp.join(video_root, relative),
-                               osp.splitext(relative)[0]))
-    return videos
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            entry = line.split()[0]
+            video = osp.normpath(osp.join(root, entry))
+            relative = osp.relpath(video, root)
+            if relative == '.' or relative.split(os.sep)[0] == '..':
+                problems.append(f'line {number}: {entry} is not below the '
+                                f'video root {root}, so its output would '
+                                'leave OUT_DIR')
+                continue
+            videos.setdefault(video, osp.splitext(relative)[0])
+    by_key: Dict[str, List[str]] = {}
+    for video, key in videos.items():
+        by_key.setdefault(key, []).append(video)
+    problems += [
+        f'{" and ".join(sorted(names))} would share the output {key}.npy'
+        for key, names in sorted(by_key.items()) if len(names) > 1
+    ]
+    if problems:
+        raise ValueError(f'{path}: ' + '; '.join(problems) + '.')
+    return sorted(videos.items())
 
 
-def decode_grey(path: str) -> np.ndarray:
-    """All frames of a video as (T, H, W) uint8 grey."""
+def decode_grey(path: str, chunk: int) -> Iterator[np.ndarray]:
+    """The frames of a video as (H, W) uint8 grey, ``chunk`` at a time.
+
+    Raises:
+        FileNotFoundError: If the video is missing.
+        BadInputError: If decord cannot decode it.
+    """
     import decord
     if not osp.isfile(path):
         raise FileNotFoundError('no such video file')
     try:
         reader = decord.VideoReader(path)
-        frames = reader.get_batch(list(range(len(reader)))).asnumpy()
-    except Exception as error:  # decord raises its own error types
-        raise ValueError(f'decord cannot decode it ({error})') from error
-    if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ValueError(f'decord returned frames of shape {frames.shape}')
-    return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
+        for start in range(0, len(reader), chunk):
+            frames = reader.get_batch(
+                list(range(start, min(start + chunk, len(reader))))).asnumpy()
+            check_frames(path, frames)
+            yield from (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames)
+    except decord._ffi.base.DECORDError as error:
+        raise decode_error(path, error) from error
 
 
-def extract_one(job: Tuple[str, str, dict]) -> Tuple[str, Optional[str]]:
-    """Extract one video; returns (video, None) or (video, reason)."""
-    video, target, settings = job
+def remove_stale_temporaries(out_dir: str) -> int:
+    """Delete temporary files of writers that no longer run."""
+    removed = 0
+    for folder, _, files in os.walk(out_dir):
+        for name in files:
+            match = _TEMPORARY.search(name)
+            if match is None:
+                continue
+            try:
+                os.kill(int(match.group(1)), 0)
+                continue  # its writer still runs (another extraction)
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            os.remove(osp.join(folder, name))
+            removed += 1
+    return removed
+
+
+def check_writable(out_dir: str) -> None:
+    """Fail now, not after the first video, if OUT_DIR cannot be written."""
     try:
-        cv2.setNumThreads(1)  # one process per core already
-        traj, valid = native_grid_trajectories(
-            decode_grey(video),
-            OpticalFlow(settings['flow']['method'],
-                        **settings['flow']['options']),
-            traj_len=settings['traj_len'],
-            cell_size=settings['cell_size'],
-            flow_scale=settings['flow']['scale'])
-        write_trajectories(target, traj, valid)
-        return video, None
-    except Exception as error:  # reported per video, the run goes on
-        return video, f'{type(error).__name__}: {error}'
+        os.makedirs(out_dir, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir):
+            pass
+    except OSError as error:
+        raise ValueError(f'cannot write to {out_dir} ({error}).') from error
+
+
+def read_failures(out_dir: str) -> Dict[str, str]:
+    """{video: reason} of an earlier run's failure list."""
+    path = osp.join(out_dir, FAILURES)
+    if not osp.exists(path):
+        return {}
+    with open(path) as f:
+        return dict(line.rstrip('\n').split('\t', 1) for line in f
+                    if '\t' in line)
+
+
+def write_failures(out_dir: str, failures: Dict[str, str]) -> None:
+    """Save the failure list, or remove it if empty; never lose it."""
+    path = osp.join(out_dir, FAILURES)
+    try:
+        if not failures:
+            if osp.exists(path):
+                os.remove(path)
+            return
+        def write(tmp: str) -> None:
+            with open(tmp, 'w') as f:
+                f.writelines(f'{video}\t{reason}\n'
+                             for video, reason in sorted(failures.items()))
+
+        atomic_write(path, write)
+    except OSError as error:
+        print(f'could not write {path} ({error}); the failures were:',
+              file=sys.stderr)
+        for video, reason in sorted(failures.items()):
+            print(f'{video}\t{reason}', file=sys.stderr)
+
+
+def extract_one(job: Tuple[str, str, Dict, int]) -> None:
+    """Extract one video into its output file."""
+    video, target, settings, chunk = job
+    cv2.setNumThreads(1)  # one process per core already
+    flow = settings['flow']
+    traj, valid = native_grid_trajectories(
+        decode_grey(video, chunk),
+        OpticalFlow(flow['method'], **flow['options']),
+        traj_len=settings['traj_len'],
+        cell_size=settings['cell_size'],
+        flow_scale=flow['scale'])
+    write_trajectories(target, traj, valid)
+
+
+def prepare(args: argparse.Namespace) -> Tuple[Dict, List[Tuple[str, str]]]:
+    """Check everything that can be checked before the first write."""
+    settings = settings_of(args)
+    video_root = args.video_root or osp.dirname(osp.abspath(args.list))
+    if not osp.isfile(args.list):
+        raise ValueError(f'{args.list}: no such list file.')
+    videos = read_list(args.list, video_root)
+    if osp.exists(osp.join(args.out_dir, 'manifest.json')):
+        stored = read_manifest(args.out_dir)
+        if {k: stored.get(k) for k in settings} != settings:
+            raise ValueError(
+                f'{args.out_dir} holds trajectories made with '
+                f'{ {k: stored.get(k) for k in settings} }, not {settings}: '
+                'use another OUT_DIR.')
+    check_writable(args.out_dir)
+    return settings, videos
 
 
 def extract(args: argparse.Namespace) -> int:
     """Run the extraction; returns the exit status."""
-    video_root = args.video_root or osp.dirname(osp.abspath(args.list))
-    flow = dict(method=args.flow,
-                options=dict(preset=args.preset) if args.flow == 'dis'
-                else {},
-                scale=args.flow_scale)
-    settings = dict(traj_len=args.traj_len, cell_size=args.cell_size,
-                    flow=flow)
-    os.makedirs(args.out_dir, exist_ok=True)
-    if osp.exists(osp.join(args.out_dir, 'manifest.json')):
-        stored = read_manifest(args.out_dir)
-        if {k: stored.get(k) for k in settings} != settings:
-            print(f'{args.out_dir} holds trajectories made with '
-                  f'{ {k: stored.get(k) for k in settings} }, not '
-                  f'{settings}: use another OUT_DIR.', file=sys.stderr)
-            return 2
-    else:
-        write_manifest(args.out_dir, args.traj_len, args.cell_size, flow)
-
-    jobs = [(video, osp.join(args.out_dir, key + '.npy'), settings)
-            for video, key in read_list(args.list, video_root)]
+    try:
+        settings, videos = prepare(args)
+    except ValueError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    removed = remove_stale_temporaries(args.out_dir)
+    jobs = [(video, osp.join(args.out_dir, key + '.npy'), settings,
+             args.chunk) for video, key in videos]
     todo = [job for job in jobs if not osp.exists(job[1])]
-    print(f'{len(jobs)} videos, {len(jobs) - len(todo)} already done.')
-    failures = []
-    with multiprocessing.Pool(max(args.workers, 1)) as pool:
-        for video, reason in tqdm(
-                pool.imap_unordered(extract_one, todo), total=len(todo),
-                unit='video', dynamic_ncols=True):
+    print(f'{len(jobs)} videos, {len(jobs) - len(todo)} already done'
+          + (f'; removed {removed} temporary files of killed runs.'
+             if removed else '.'))
+    if todo and not osp.exists(osp.join(args.out_dir, 'manifest.json')):
+        write_manifest(args.out_dir, args.traj_len, args.cell_size,
+                       settings['flow'])
+    failures = read_failures(args.out_dir)
+    failed_now = 0
+    try:
+        for job, reason in tqdm(
+                run_isolated(todo, extract_one, args.workers),
+                total=len(todo), unit='video', dynamic_ncols=True):
+            video = job[0]
+            failures.pop(video, None)
             if reason is not None:
-                failures.append((video, reason))
+                failures[video] = ' '.join(reason.split())
+                failed_now += 1
                 tqdm.write(f'FAILED {video}: {reason}')
-    report = osp.join(args.out_dir, 'failures.txt')
-    if failures:
-        with open(report, 'w') as f:
-            f.writelines(f'{video}\t{reason}\n' for video, reason in failures)
-        print(f'{len(failures)} of {len(todo)} videos failed: see {report}',
-              file=sys.stderr)
+    finally:
+        # Videos of the list that are done since are no failures any more.
+        done = {job[0] for job in jobs if osp.exists(job[1])}
+        write_failures(args.out_dir,
+                       {v: r for v, r in failures.items() if v not in done})
+    if failed_now:
+        print(f'{failed_now} of {len(todo)} videos failed: see '
+              f'{osp.join(args.out_dir, FAILURES)}', file=sys.stderr)
         return 1
-    if osp.exists(report):
-        os.remove(report)
     print(f'Done: {len(jobs)} videos in {args.out_dir}')
     return 0
 
