@@ -122,21 +122,55 @@ def test_checkpoint_encoder_loads_into_stock_recognizer(single_process_run):
     assert set(stock) - set(encoder) == {'fc_norm.weight', 'fc_norm.bias'}
 
 
-@pytest.mark.parametrize('cuda, expected', [(False,
-                                             'MixedPrecisionOptimWrapper'),
-                                            (True, 'AmpOptimWrapper')])
-def test_amp_flag_picks_bf16_autocast_without_cuda(monkeypatch, cuda,
-                                                   expected):
+def stock_tool(name):
+    """MMAction2's own tools/NAME.py, as shipped in its wheel."""
+    import mmaction
+    return str(Path(mmaction.__file__).parent / '.mim' / 'tools' / name)
+
+
+def test_mmaction2s_own_train_py_takes_amp_and_seed(toy_data, tmp_path):
+    """Stock habits: MMAction2's script, --amp and --seed, on our config
+    (on a CPU-only host AmpOptimWrapper trains with bf16 or fp32)."""
+    log = run([sys.executable, stock_tool('train.py'), TOY_CONFIG, '--amp',
+               '--seed', '42'] + small_run_options(toy_data, tmp_path))
+    assert 'seed: 42' in log
+    assert len(losses(log)) == 3 and (tmp_path / 'epoch_1.pth').exists()
+    config = (tmp_path / 'vit-tiny_toy.py').read_text()
+    assert "type='AmpOptimWrapper'" in config
+
+
+def test_amp_flag_refuses_a_custom_optim_wrapper(monkeypatch):
     from mmengine.config import Config
     train = load_tool('tools/train.py')
-    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
     monkeypatch.setattr(sys, 'argv', ['train.py', TOY_CONFIG, '--amp'])
     cfg = Config.fromfile(TOY_CONFIG)
     cfg.optim_wrapper.type = 'OptimWrapper'
-    cfg = train.merge_args(cfg, train.parse_args())
-    assert cfg.optim_wrapper.type == expected
+    assert train.merge_args(cfg, train.parse_args()).optim_wrapper.type == \
+        'AmpOptimWrapper'
+    cfg.optim_wrapper.type = 'MyWrapper'
+    with pytest.raises(ValueError, match="custom optim wrapper 'MyWrapper'"):
+        train.merge_args(cfg, train.parse_args())
 
 
+def test_a_resumed_run_continues_exactly(toy_data, tmp_path):
+    """A real Runner checkpoint (optimizer, message hub, schedulers, data
+    workers) resumes with the same next losses as a run that never
+    stopped."""
+    options = small_run_options(toy_data, tmp_path)
+    options[options.index('train_dataloader.num_workers=0')] = \
+        'train_dataloader.num_workers=1'
+    options[options.index('train_cfg.max_epochs=1')] = 'train_cfg.max_epochs=2'
+    options += ['default_hooks.checkpoint.interval=1',
+                'default_hooks.checkpoint.max_keep_ckpts=2']
+    whole = losses(run([sys.executable, 'tools/train.py', TOY_CONFIG,
+                        '--seed', '3'] + options))
+    checkpoint = tmp_path / 'epoch_1.pth'
+    options[options.index('--work-dir') + 1] = str(tmp_path / 'resumed')
+    resumed = run([sys.executable, 'tools/train.py', TOY_CONFIG, '--seed',
+                   '3', '--resume', str(checkpoint)] + options)
+    assert f'Resumed checkpoint from {checkpoint}' in resumed or \
+        'resumed epoch: 1' in resumed
+    assert len(whole) == 6 and losses(resumed) == whole[3:]
 
 
 def test_test_py_and_dist_test_sh_evaluate_a_recognizer(
