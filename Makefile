@@ -3,25 +3,34 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+DEPS := $(VENV)/.dependencies
 STAMP := $(VENV)/.installed
 TOY_DATA := data/toy
 TOY_WORK_DIR := work_dirs/vit-tiny_toy
+# The package is installed as a release is (configs, tools and
+# model-index.yml under mme_mmaction/.mim, where OpenMMLab's mim and
+# `mme_mmaction::` config paths look), again whenever a file it ships changes.
+SHIPPED := setup.py model-index.yml $(shell find mme_mmaction configs tools \
+	-type f -not -path '*/__pycache__/*')
 
 .PHONY: toy test install
 
 install: $(STAMP)
 
-$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt requirements/constraints.txt
+$(DEPS): requirements/runtime.txt requirements/tests.txt requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt -c requirements/constraints.txt
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(DEPS)
+
+$(STAMP): $(DEPS) $(SHIPPED)
+	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
 	touch $(STAMP)
 
 $(TOY_DATA)/train_list.txt: tools/data/make_toy_dataset.py | $(STAMP)
 	$(PY) tools/data/make_toy_dataset.py $(TOY_DATA)
 
 toy: $(STAMP) $(TOY_DATA)/train_list.txt
-	$(PY) tools/train.py configs/mme/vit-tiny_toy.py --work-dir $(TOY_WORK_DIR)
+	$(PY) tools/train.py configs/mme/vit-tiny_toy.py --work-dir $(TOY_WORK_DIR) --seed 0
 
 test: $(STAMP)
 	$(PY) -m pytest tests

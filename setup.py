@@ -11,6 +11,14 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.8',
     packages=find_packages(include=['mme_mmaction', 'mme_mmaction.*']),
+    # What OpenMMLab's tools (mim, `mme_mmaction::` config paths) look for:
+    # configs, tools and model-index.yml under mme_mmaction/.mim, which
+    # links to them in the source tree; builds copy them.
+    package_data={
+        'mme_mmaction': [
+            '.mim/model-index.yml', '.mim/configs/**/*', '.mim/tools/**/*'
+        ]
+    },
     install_requires=[
         'torch>=2.0',
         'torchvision',
@@ -22,12 +30,11 @@ setup(
         'mmcv-lite>=2.0,<2.2',
         'mmaction2>=1.2,<1.3',
         'importlib-metadata',
-        'timm',
         'decord>=0.6',
         'einops',
         'matplotlib',
         'pillow',
         'tqdm',
     ],
-    extras_require={'tests': ['pytest']},
+    extras_require={'tests': ['pytest', 'openmim']},
 )

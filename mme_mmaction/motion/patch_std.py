@@ -1,4 +1,5 @@
 """Per-token trajectory targets: tokenisation and PatchStd (METHOD §4.4)."""
+from einops import rearrange
 from torch import Tensor
 
 
@@ -14,12 +15,11 @@ def trajectory_tokens(traj: Tensor, cells_per_patch: int = 2) -> Tensor:
         Tensor: (B, N, 2, L, k*k) with N = T' * H' * W' tokens in (t, h, w)
         order and the k*k sub-trajectories in (h2, w2) order.
     """
-    b, t, steps, _, hc, wc = traj.shape
-    k = cells_per_patch
-    x = traj.reshape(b, t, steps, 2, hc // k, k, wc // k, k)
-    # -> (B, T', H', W', c, step, h2, w2)
-    x = x.permute(0, 1, 4, 6, 3, 2, 5, 7)
-    return x.reshape(b, t * (hc // k) * (wc // k), 2, steps, k * k)
+    return rearrange(
+        traj,
+        'b t step c (h h2) (w w2) -> b (t h w) c step (h2 w2)',
+        h2=cells_per_patch,
+        w2=cells_per_patch)
 
 
 def token_validity(valid: Tensor, cells_per_patch: int = 2) -> Tensor:
@@ -32,10 +32,12 @@ def token_validity(valid: Tensor, cells_per_patch: int = 2) -> Tensor:
     Returns:
         Tensor: (B, N) float, 1 for valid tokens.
     """
-    b, t, hc, wc = valid.shape
-    k = cells_per_patch
-    x = valid.reshape(b, t, hc // k, k, wc // k, k).permute(0, 1, 2, 4, 3, 5)
-    return x.reshape(b, -1, k * k).any(-1).float()
+    cells = rearrange(
+        valid,
+        'b t (h h2) (w w2) -> b (t h w) (h2 w2)',
+        h2=cells_per_patch,
+        w2=cells_per_patch)
+    return cells.any(-1).float()
 
 
 def patch_std(tokens: Tensor,

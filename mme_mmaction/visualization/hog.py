@@ -4,6 +4,7 @@ from typing import List, Tuple
 
 import numpy as np
 import torch
+from einops import rearrange
 from matplotlib.collections import LineCollection
 
 from mme_mmaction.motion import cell_centres
@@ -27,16 +28,16 @@ def cell_histograms(frames: np.ndarray, generator) -> np.ndarray:
     """
     clip = (frames.astype(np.float32) - IMAGENET_MEAN) / IMAGENET_STD
     video = torch.from_numpy(clip).permute(3, 0, 1, 2)[None]
-    hog = generator(video)[0]
-    height, width = frames.shape[1:3]
     k = generator.cells_per_patch
-    hp, wp = height // generator.patch_size, width // generator.patch_size
-    # Tokens (t, h, w), features (colour, bin, h2, w2): take t = 0, average
-    # the colours and put the cells back in image order.
-    first = hog.reshape(-1, hp, wp, generator.in_channels, generator.nbins,
-                        k, k)[0].mean(2)
-    return first.permute(0, 3, 1, 4, 2).reshape(hp * k, wp * k,
-                                                generator.nbins).numpy()
+    cells = rearrange(
+        generator(video)[0],
+        '(t h w) (c bin h2 w2) -> t (h h2) (w w2) bin c',
+        h=frames.shape[1] // generator.patch_size,
+        w=frames.shape[2] // generator.patch_size,
+        c=generator.in_channels,
+        h2=k,
+        w2=k)
+    return cells[0].mean(-1).numpy()
 
 
 def hog_glyphs(hist: np.ndarray, cell_size: int,

@@ -2,6 +2,7 @@
 from typing import Dict, Optional, Tuple
 
 import numpy as np
+from einops import rearrange
 from mmaction.registry import TRANSFORMS
 
 from mme_mmaction.motion import cell_centres
@@ -106,13 +107,12 @@ class TrajectoryTarget(SkipsBadInput):
                 'TrajectoryTarget needs non-lazy geometric transforms.')
         seeds, to_final = self._raw_seeds(results)
         steps, valid = self.source(results, seeds, to_final, self.traj_len)
-        final_h, final_w = results['img_shape']
-        grid = (final_h // self.cell_size, final_w // self.cell_size)
-        # (T', L, P, 2) raw -> (T', L, 2, Hc, Wc) final pixels
-        steps = (steps * to_final).reshape(*steps.shape[:2], *grid, 2)
-        results['trajectories'] = steps.transpose(0, 1, 4, 2,
-                                                  3).astype(np.float32)
-        results['traj_valid'] = valid.reshape(-1, *grid)
+        grid_h = results['img_shape'][0] // self.cell_size
+        # Raw-frame steps of the P = Hc * Wc seeds -> final-frame pixels.
+        results['trajectories'] = rearrange(
+            steps * to_final, 't step (h w) c -> t step c h w',
+            h=grid_h).astype(np.float32)
+        results['traj_valid'] = rearrange(valid, 't (h w) -> t h w', h=grid_h)
         return results
 
     def __repr__(self) -> str:

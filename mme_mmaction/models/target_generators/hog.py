@@ -4,6 +4,7 @@ from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
@@ -92,8 +93,8 @@ class HOGGenerator(BaseModule):
         # atan2 and bin boundaries are precision-sensitive, so autocast is
         # disabled and everything runs in float32.
         with torch.autocast(device_type=video.device.type, enabled=False):
-            x = video.index_select(2, frame_idx).float()
-            x = x.transpose(1, 2).reshape(B * t_out, C, H, W)
+            x = rearrange(video.index_select(2, frame_idx).float(),
+                          'b c t h w -> (b t) c h w')
             x = F.pad(x, (1, 1, 1, 1), mode='replicate')
             gx = F.conv2d(x, self.weight_x.float(), groups=C)
             gy = F.conv2d(x, self.weight_y.float(), groups=C)
@@ -112,8 +113,10 @@ class HOGGenerator(BaseModule):
             hist.scatter_add_(2, hi.unsqueeze(2), (mag * w_hi).unsqueeze(2))
 
             hist = F.avg_pool2d(hist.flatten(1, 2), self.cell_size)
-        k = self.cells_per_patch
-        hp, wp = H // self.patch_size, W // self.patch_size
-        hist = hist.view(B, t_out, C, self.nbins, hp, k, wp, k)
-        hist = hist.permute(0, 1, 4, 6, 2, 3, 5, 7)
-        return hist.reshape(B, t_out * hp * wp, self.out_channels)
+        return rearrange(
+            hist,
+            '(b t) (c bin) (h h2) (w w2) -> b (t h w) (c bin h2 w2)',
+            b=B,
+            c=C,
+            h2=self.cells_per_patch,
+            w2=self.cells_per_patch)
