@@ -93,7 +93,8 @@ test_pipeline = [
 # Repeated augmentation x2 (VideoMAE's num_sample=2): each video is decoded
 # once and augmented twice; repeat_pseudo_collate flattens the pairs, so a
 # batch of 8 videos is 16 clips. The sampler is the ordinary one (the
-# repeats are in the dataset, not in the sampler). RepeatAugDataset needs
+# repeats are in the dataset, not in the sampler). CheckedRepeatAugDataset
+# (MMAction2's RepeatAugDataset with errors that name the video) needs
 # CheckedDecordInit, a sampler and CheckedDecordDecode as the first three
 # transforms; its samples cannot be skipped (on_bad_input='skip').
 train_dataloader = dict(
@@ -103,7 +104,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='repeat_pseudo_collate'),
     dataset=dict(
-        type='RepeatAugDataset',
+        type='CheckedRepeatAugDataset',
         num_repeats=2,
         sample_once=True,
         ann_file=ann_file_train,

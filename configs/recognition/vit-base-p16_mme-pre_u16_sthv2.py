@@ -92,7 +92,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='repeat_pseudo_collate'),
     dataset=dict(
-        type='RepeatAugDataset',
+        type='CheckedRepeatAugDataset',
         num_repeats=2,
         sample_once=True,
         ann_file=ann_file_train,

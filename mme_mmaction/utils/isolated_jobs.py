@@ -37,7 +37,9 @@ def run_isolated(jobs: Iterable[Job], work: Callable[[Job], None],
     process that dies (the OOM killer's SIGKILL, a crash in native code),
     fail that one job only: the others go on, and the dead process's
     memory is returned. A pool of long-lived workers would instead hang
-    forever on a job lost with its worker.
+    forever on a job lost with its worker. As with any fork, thread pools
+    that have run in this process are unusable in the children: e.g. call
+    ``cv2.setNumThreads(1)`` before, if the work uses OpenCV.
 
     Args:
         jobs (Iterable): The jobs, picklable or not (they are forked).

@@ -4,6 +4,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# MMAction2's metafile fields (e.g. its TSN and VideoMAE metafiles).
+METADATA = ('Batch Size', 'Epochs', 'FLOPs', 'Parameters', 'Training Data',
+            'Training Resources', 'Architecture', 'Pretrained', 'Resolution')
 
 
 def test_every_model_names_existing_configs_and_a_top1():
@@ -16,7 +19,9 @@ def test_every_model_names_existing_configs_and_a_top1():
     assert len(models) == len({m['Name'] for m in models}) >= 6
     for model in models:
         assert (ROOT / model['Config']).is_file(), model['Name']
-        pretrain = model['Metadata']['Pretrain'].split()[0]
+        assert set(METADATA) <= set(model['Metadata']), model['Name']
+        assert {'Training Log', 'Weights'} <= set(model), model['Name']
+        pretrain = model['Metadata']['Pretrained'].split()[0]
         assert (ROOT / pretrain).is_file(), model['Name']
         top1 = model['Results'][0]['Metrics']['Top 1 Accuracy']
         assert isinstance(top1, float) and 0 < top1 < 100, model['Name']

@@ -116,7 +116,7 @@ def test_finetune_config_follows_method_recipe(path):
     assert cfg.val_evaluator.type == 'AccMetric'
 
     train = cfg.train_dataloader
-    assert train.dataset.type == 'RepeatAugDataset'
+    assert train.dataset.type == 'CheckedRepeatAugDataset'
     assert train.dataset.num_repeats == 2
     assert train.collate_fn.type == 'repeat_pseudo_collate'
     pipeline = train.dataset.pipeline
@@ -150,7 +150,7 @@ def test_config_builds_model_and_pipelines(path, videos):
     np.random.seed(0)
     torch.manual_seed(0)
     train = cfg.train_dataloader.dataset
-    if train.type == 'RepeatAugDataset':
+    if train.type == 'CheckedRepeatAugDataset':
         # The dataset's own loading: one decode, two augmented copies.
         train = dict(train, ann_file=str(videos / 'list.txt'),
                      data_prefix=dict(video=str(videos)))

@@ -1,5 +1,7 @@
 """Videos that open but cannot be decoded: errors that name the file, or a
 counted skip, from both decoders our configs use."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from decord._ffi.base import DECORDError
@@ -88,3 +90,29 @@ def test_frames_of_a_wrong_shape_are_bad_input(videos, monkeypatch):
     monkeypatch.setattr(DecordDecode, '_decord_load_frames', four_channels)
     with pytest.raises(BadInputError, match=r'good.mp4.*\(8, 8, 4\)'):
         _decode(videos['good'], DECODERS['CheckedDecordDecode'])
+
+
+def _repeat_aug(videos, tmp_path, **decode):
+    from mmaction.registry import DATASETS
+    (tmp_path / 'list.txt').write_text('flipped.mp4 0\ngood.mp4 1\n')
+    return DATASETS.build(dict(
+        type='CheckedRepeatAugDataset', num_repeats=2,
+        ann_file=str(tmp_path / 'list.txt'),
+        data_prefix=dict(video=str(Path(videos['good']).parent)),
+        pipeline=[dict(type='CheckedDecordInit'),
+                  dict(type='SampleFrames', clip_len=4, frame_interval=2,
+                       num_clips=1),
+                  dict(type='CheckedDecordDecode', **decode),
+                  dict(type='Resize', scale=(32, 32), keep_ratio=False),
+                  dict(type='FormatShape', input_format='NCTHW'),
+                  dict(type='PackActionInputs')]))
+
+
+def test_repeated_augmentation_names_the_video_it_cannot_decode(
+        videos, tmp_path):
+    dataset = _repeat_aug(videos, tmp_path)
+    assert len(dataset[1]) == 2  # two augmented copies of the good video
+    with pytest.raises(BadInputError, match='flipped.mp4: decord cannot'):
+        dataset[0]
+    with pytest.raises(ValueError, match='cannot skip samples'):
+        _repeat_aug(videos, tmp_path, on_bad_input='skip')

@@ -160,3 +160,30 @@ def test_slurm_train_two_tasks_match_one(single_process, tmp_path):
         '-u', str(ROOT / 'tools/train.py'), str(config)]
     assert srun_args['command'][-2:] == ['--launcher', 'slurm']
     assert_trains_like_one_process(one_dir, tmp_path / 'two')
+
+
+def test_slurm_test_sh_evaluates_with_two_tasks(single_process, tmp_path):
+    config, one_dir = single_process
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    srun = bin_dir / 'srun'
+    srun.write_text(FAKE_SRUN.format(python=sys.executable))
+    srun.chmod(srun.stat().st_mode | stat.S_IEXEC)
+    record = tmp_path / 'srun.json'
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable,
+               PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
+               SRUN_RECORD=str(record), GPUS='2', GPUS_PER_NODE='2',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
+    checkpoint = str(one_dir / 'epoch_1.pth')
+    run = subprocess.run(
+        ['bash', 'tools/slurm_test.sh', 'toy_partition', 'toy_test',
+         str(config), checkpoint, '--work-dir', str(tmp_path / 'test')],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    log = run.stdout + run.stderr
+    assert 'CPU processes: 2' in log and 'acc/top1' in log
+    srun_args = json.loads(record.read_text())
+    assert (srun_args['job_name'], srun_args['ntasks']) == ('toy_test', 2)
+    assert srun_args['command'][1:5] == [
+        '-u', str(ROOT / 'tools/test.py'), str(config), checkpoint]
+    assert srun_args['command'][-2:] == ['--launcher', 'slurm']

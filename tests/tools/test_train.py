@@ -179,9 +179,19 @@ def test_test_py_and_dist_test_sh_evaluate_a_recognizer(
     config = tmp_path / 'recognizer.py'
     config.write_text(RECOGNIZER_CONFIG.format(root=ROOT, data=toy_data))
     checkpoint = str(work_dir / 'epoch_1.pth')
+    # MMAction2's test.py arguments: visualisations and a dump.
     log = run([sys.executable, 'tools/test.py', str(config), checkpoint,
-               '--work-dir', str(tmp_path / 'single')])
+               '--work-dir', str(tmp_path / 'single'), '--show-dir',
+               str(tmp_path / 'show'), '--interval', '2', '--wait-time', '0',
+               '--dump', str(tmp_path / 'predictions.pkl')])
     assert 'acc/top1' in log
+    # 9 validation videos, every second one drawn, 8 frames each.
+    drawn = sorted(p.name for p in (tmp_path / 'show').iterdir())
+    assert drawn == ['0_0', '2_0', '4_0', '6_0', '8_0']
+    assert len(list((tmp_path / 'show' / '0_0').rglob('*.png'))) == 8
+    import pickle
+    with open(tmp_path / 'predictions.pkl', 'rb') as f:
+        assert len(pickle.load(f)) == 9
     log = run(['bash', 'tools/dist_test.sh', str(config), checkpoint, '2',
                '--work-dir', str(tmp_path / 'dist')],
               PYTHON=sys.executable, PORT=str(free_port()))

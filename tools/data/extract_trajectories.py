@@ -219,7 +219,6 @@ def write_failures(out_dir: str, failures: Dict[str, str]) -> None:
 def extract_one(job: Tuple[str, str, Dict, int]) -> None:
     """Extract one video into its output file."""
     video, target, settings, chunk = job
-    cv2.setNumThreads(1)  # one process per core already
     flow = settings['flow']
     traj, valid = native_grid_trajectories(
         decode_grey(video, chunk),
@@ -267,6 +266,9 @@ def extract(args: argparse.Namespace) -> int:
                        settings['flow'])
     failures = read_failures(args.out_dir)
     failed_now = 0
+    # One process per core already; and an OpenCV thread pool that has run
+    # deadlocks the processes forked from it.
+    cv2.setNumThreads(1)
     try:
         for job, reason in tqdm(
                 run_isolated(todo, extract_one, args.workers),
