@@ -1,5 +1,4 @@
 """A Runner that also runs distributed jobs on hosts without a GPU."""
-import copy
 import unittest.mock
 from collections import OrderedDict
 from typing import Dict, Optional
@@ -38,10 +37,10 @@ class AnyDeviceRunner(Runner):
         """mmengine's set-up; without an accelerator, gloo and no pinning."""
         if not (self.distributed and self._on_cpu):
             return super().setup_env(env_cfg)
-        env_cfg = copy.deepcopy(env_cfg)
-        dist_cfg = env_cfg.setdefault('dist_cfg', {})
+        dist_cfg = dict(env_cfg.get('dist_cfg', {}))
         if dist_cfg.get('backend', 'nccl') == 'nccl':
             dist_cfg['backend'] = 'gloo'
+        env_cfg = dict(env_cfg, dist_cfg=dist_cfg)
         # Only for the launcher's call, which pins a CUDA device whether or
         # not one exists.
         with unittest.mock.patch.object(torch.cuda, 'set_device',

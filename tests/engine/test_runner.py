@@ -21,6 +21,7 @@ _RUNNER = textwrap.dedent("""
     import mme_mmaction
     import torch
     import torch.distributed as d
+    from mmengine.config import ConfigDict
     from mmengine.model import BaseModel
     from mmaction.registry import RUNNERS
 
@@ -33,8 +34,11 @@ _RUNNER = textwrap.dedent("""
             return self.fc(inputs)
 
     runner_type, launcher, wrapper_cfg = sys.argv[1:4]
+    # As Runner.from_cfg passes our configs' env_cfg: a ConfigDict without
+    # dist_cfg (mmengine's default backend, nccl).
     kwargs = dict(model=TinyModel(), work_dir=tempfile.mkdtemp(),
-                  launcher=launcher, randomness=dict(seed=5))
+                  launcher=launcher, randomness=dict(seed=5),
+                  env_cfg=ConfigDict(mp_cfg=dict(mp_start_method='fork')))
     if wrapper_cfg != 'none':
         kwargs['cfg'] = dict(model_wrapper_cfg=json.loads(wrapper_cfg))
     try:
