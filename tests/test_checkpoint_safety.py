@@ -46,8 +46,9 @@ def crafted(tmp_path):
 
 
 def _runner(tmp_path, **kwargs):
+    # In the scope the other tests build in: a Runner makes its own current.
     return Runner(model=_TinyModel(), work_dir=str(tmp_path / 'work'),
-                  **kwargs)
+                  default_scope='mmaction', **kwargs)
 
 
 @pytest.mark.parametrize('load', [

@@ -43,7 +43,8 @@ _LOAD = textwrap.dedent("""
     except Exception as error:
         print('REFUSED', type(error).__name__, str(error)[:200])
     else:
-        print('LOADED', ckpt['message_hub']['log_scalars']['train/loss'].mean())
+        hub = ckpt['message_hub']
+        print('LOADED', hub['log_scalars']['train/loss'].mean())
 """)
 
 

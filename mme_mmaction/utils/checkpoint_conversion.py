@@ -1,4 +1,4 @@
-"""Convert VideoMAE-style and our checkpoints to MMAction2 layouts (METHOD §9).
+"""Convert VideoMAE-style and our checkpoints to MMAction2's (METHOD §9).
 
 Sources (the format is told from the keys, see :func:`detect_format`):
 

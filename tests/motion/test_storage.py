@@ -77,7 +77,8 @@ def test_npy_with_impossible_values_is_corrupt(tmp_path, value, axis):
                            np.nan).astype(np.float16))
     reader = TrajectoryReader(path)
     reader.read(1)  # other start frames stay readable
-    with pytest.raises(ValueError, match='video.npy is corrupt: start frame 2'):
+    with pytest.raises(ValueError,
+                       match='video.npy is corrupt: start frame 2'):
         reader.read(2)
 
 

@@ -132,9 +132,12 @@ class MMEPretrainHead(BaseModule):
         target_traj, validity = self.trajectory_target(trajectories,
                                                        traj_valid)
         num_masked = mask.sum().clamp(min=1)
-        err_traj = (pred_traj.float() - gather_masked(target_traj, mask)).pow(2).sum(-1)
-        err_hog = (pred_hog.float() - gather_masked(target.float(), mask)).pow(2).sum(-1)
-        loss_traj = (err_traj * gather_masked(validity, mask)).sum() / num_masked
+        err_traj = (pred_traj.float() -
+                    gather_masked(target_traj, mask)).pow(2).sum(-1)
+        err_hog = (pred_hog.float() -
+                   gather_masked(target.float(), mask)).pow(2).sum(-1)
+        loss_traj = (err_traj *
+                     gather_masked(validity, mask)).sum() / num_masked
         loss_hog = err_hog.sum() / num_masked
         return dict(
             loss_traj=self.loss_weights['traj'] * loss_traj,
