@@ -4,7 +4,6 @@ Each test fails if the fix it covers is removed or widened. What needs an
 interpreter that has not imported the plugin runs in subprocesses, started
 together once per module so that they overlap.
 """
-import json
 import subprocess
 import sys
 import textwrap
