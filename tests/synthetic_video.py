@@ -51,6 +51,21 @@ def moving_square(num_frames: int = 24,
     return np.stack(frames)
 
 
+def camera_pan(num_frames: int = 12,
+               pan: Tuple[int, int] = (2, -1)) -> np.ndarray:
+    """A 32 x 64 window panning over a still texture by ``pan`` px/frame,
+    so the content moves by ``-pan`` px per frame.
+
+    Returns:
+        np.ndarray: (num_frames, 32, 64, 3) uint8 RGB frames.
+    """
+    big = texture(96, 96, seed=5)
+    return np.stack([
+        big[20 + pan[1] * i:52 + pan[1] * i, 8 + pan[0] * i:72 + pan[0] * i]
+        for i in range(num_frames)
+    ])
+
+
 def write_video(path: Path, frames: np.ndarray, fps: int = 25) -> Path:
     """Write RGB frames as an mp4v ``.mp4`` (cv2 wheels lack H.264)."""
     height, width = frames.shape[1:3]

@@ -11,3 +11,27 @@ TINY_MME = dict(
               embed_dims=24, num_heads=3),
     head=dict(type='MMEPretrainHead', in_channels=24, hidden_channels=32),
     target_generator=dict(type='HOGGenerator'))
+
+
+def tiny_mme_config(root, traj_norm: str, traj_len: int = 2) -> dict:
+    """TINY_MME on ``root/list.txt``: 4 frames with stride ``traj_len``,
+    centre-cropped to 32 x 32, half the tokens masked."""
+    head = dict(TINY_MME['head'], traj_len=traj_len, traj_norm=traj_norm,
+                traj_act_cfg=None)
+    pipeline = [
+        dict(type='CheckedDecordInit'),
+        dict(type='SampleFrames', clip_len=4, frame_interval=traj_len,
+             num_clips=1),
+        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=traj_len),
+        dict(type='CenterCrop', crop_size=32),
+        dict(type='TrajectoryTarget', traj_len=traj_len),
+        dict(type='TubeMaskGenerator', mask_ratio=0.5),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs',
+             algorithm_keys=('mask', 'trajectories', 'traj_valid')),
+    ]
+    return dict(
+        model=dict(TINY_MME, head=head),
+        train_dataloader=dict(dataset=dict(
+            type='VideoDataset', ann_file=f'{root}/list.txt',
+            data_prefix=dict(video=str(root)), pipeline=pipeline)))

@@ -8,8 +8,8 @@ import torch
 from mmengine.config import Config
 
 from mmaction.registry import DATASETS, MODELS
-from synthetic_video import texture, write_video
-from tiny_models import TINY_MME
+from synthetic_video import camera_pan, write_video
+from tiny_models import tiny_mme_config
 
 _SCRIPT = (Path(__file__).parents[2] /
            'tools/analysis/trajectory_loss_baselines.py')
@@ -19,43 +19,19 @@ _spec.loader.exec_module(baselines)
 
 # Content moves by (dx, dy) = (-2, +1) px per frame: the camera pans by
 # (+2, -1) over a still texture.
-PAN = (2, -1)
 TRAJ_LEN = 2
 
 
 @pytest.fixture(scope='module')
 def pan_video(tmp_path_factory):
     root = tmp_path_factory.mktemp('pan')
-    big = texture(96, 96, seed=5)
-    frames = np.stack([
-        big[20 + PAN[1] * i:52 + PAN[1] * i, 8 + PAN[0] * i:72 + PAN[0] * i]
-        for i in range(12)
-    ])
-    write_video(root / 'pan.mp4', frames)
+    write_video(root / 'pan.mp4', camera_pan(pan=(2, -1)))
     (root / 'list.txt').write_text('pan.mp4 0\n')
     return root
 
 
 def _cfg(root, traj_norm):
-    head = dict(TINY_MME['head'], traj_len=TRAJ_LEN, traj_norm=traj_norm,
-                traj_act_cfg=None)
-    pipeline = [
-        dict(type='DecordInit'),
-        dict(type='SampleFrames', clip_len=4, frame_interval=TRAJ_LEN,
-             num_clips=1),
-        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=TRAJ_LEN),
-        dict(type='CenterCrop', crop_size=32),
-        dict(type='TrajectoryTarget', traj_len=TRAJ_LEN),
-        dict(type='TubeMaskGenerator', mask_ratio=0.5),
-        dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs',
-             algorithm_keys=('mask', 'trajectories', 'traj_valid')),
-    ]
-    return Config(dict(
-        model=dict(TINY_MME, head=head),
-        train_dataloader=dict(dataset=dict(
-            type='VideoDataset', ann_file=str(root / 'list.txt'),
-            data_prefix=dict(video=str(root)), pipeline=pipeline))))
+    return Config(tiny_mme_config(root, traj_norm, TRAJ_LEN))
 
 
 def test_pan_baselines_by_hand(pan_video):

@@ -33,10 +33,11 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.device import get_device
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint, set_random_seed
+from mmengine.runner import load_checkpoint
 
 import mme_mmaction  # noqa: F401  (registers the plugin)
-from mmaction.registry import DATASETS, MODELS
+from mmaction.registry import MODELS
+from mme_mmaction.analysis import seeded_samples
 
 
 def sample_errors(head: torch.nn.Module, sample) -> np.ndarray:
@@ -124,15 +125,9 @@ def trajectory_loss_baselines(cfg: Config,
         raise TypeError(
             f'{type(head).__name__} has no trajectory targets: this tool '
             'needs a motion pre-training head such as MMEPretrainHead.')
-    set_random_seed(seed)
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    rng = np.random.default_rng(seed)
-    picks = rng.choice(
-        len(dataset), num_samples, replace=num_samples > len(dataset))
     totals = np.zeros(4)
     model_total = 0.0
-    for index in picks:
-        packed = dataset[int(index)]
+    for packed in seeded_samples(cfg, num_samples, seed):
         errors = sample_errors(head, packed['data_samples'])
         totals += errors
         if model is not None:

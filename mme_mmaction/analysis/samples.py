@@ -1,0 +1,46 @@
+"""Seeded clips drawn by a config's own training pipeline."""
+import os.path as osp
+import tempfile
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import set_random_seed
+
+from mmaction.registry import DATASETS
+
+
+def seeded_samples(cfg: Config,
+                   num_samples: int,
+                   seed: int = 0,
+                   videos: Optional[Sequence[str]] = None) -> Iterator[dict]:
+    """Packed training samples of a config, the same ones on every call.
+
+    Args:
+        cfg (Config): A pre-training config.
+        num_samples (int): Clips to draw (without replacement where the
+            dataset is large enough).
+        seed (int): Seed of the choice of videos and of the pipeline's
+            random crops and masks.
+        videos (Sequence[str], optional): Video files to draw from instead
+            of the config's list, e.g. real videos through a ViT-B
+            pipeline whose dataset is not on this machine.
+
+    Yields:
+        dict: ``inputs`` and ``data_samples`` as the dataset packs them.
+    """
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    with tempfile.TemporaryDirectory() as folder:
+        if videos:
+            listing = osp.join(folder, 'videos.txt')
+            with open(listing, 'w') as f:
+                f.writelines(f'{osp.abspath(v)} 0\n' for v in videos)
+            dataset_cfg.update(ann_file=listing, data_prefix=dict(video=''))
+        dataset = DATASETS.build(dataset_cfg)
+        set_random_seed(seed)
+        picks = np.random.default_rng(seed).choice(
+            len(dataset), num_samples, replace=num_samples > len(dataset))
+        for index in picks:
+            yield dataset[int(index)]
