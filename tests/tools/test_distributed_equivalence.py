@@ -129,8 +129,9 @@ def test_dist_train_two_processes_match_one(single_process, tmp_path):
     assert_trains_like_one_process(one_dir, tmp_path / 'two')
 
 
-def test_slurm_train_two_tasks_match_one(single_process, tmp_path):
-    config, one_dir = single_process
+def with_fake_srun(tmp_path, **variables):
+    """The environment of a 2-task job with FAKE_SRUN as ``srun``, and the
+    file it records its arguments in."""
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
     srun = bin_dir / 'srun'
@@ -140,8 +141,14 @@ def test_slurm_train_two_tasks_match_one(single_process, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable,
                PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
                SRUN_RECORD=str(record), GPUS='2', GPUS_PER_NODE='2',
-               SRUN_ARGS='--quotatype=auto', MASTER_ADDR='127.0.0.1',
-               MASTER_PORT=str(free_port()))
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
+               **variables)
+    return env, record
+
+
+def test_slurm_train_two_tasks_match_one(single_process, tmp_path):
+    config, one_dir = single_process
+    env, record = with_fake_srun(tmp_path, SRUN_ARGS='--quotatype=auto')
     run = subprocess.run(
         ['bash', 'tools/slurm_train.sh', 'toy_partition', 'toy_job',
          str(config), '--work-dir', str(tmp_path / 'two')] + COMMON +
@@ -164,16 +171,7 @@ def test_slurm_train_two_tasks_match_one(single_process, tmp_path):
 
 def test_slurm_test_sh_evaluates_with_two_tasks(single_process, tmp_path):
     config, one_dir = single_process
-    bin_dir = tmp_path / 'bin'
-    bin_dir.mkdir()
-    srun = bin_dir / 'srun'
-    srun.write_text(FAKE_SRUN.format(python=sys.executable))
-    srun.chmod(srun.stat().st_mode | stat.S_IEXEC)
-    record = tmp_path / 'srun.json'
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable,
-               PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
-               SRUN_RECORD=str(record), GPUS='2', GPUS_PER_NODE='2',
-               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
+    env, record = with_fake_srun(tmp_path)
     checkpoint = str(one_dir / 'epoch_1.pth')
     run = subprocess.run(
         ['bash', 'tools/slurm_test.sh', 'toy_partition', 'toy_test',
