@@ -1,5 +1,8 @@
 """Measurements of targets and runs, used by ``tools/analysis``."""
-from .samples import seeded_samples
+from .samples import add_sample_args, config_from_args, seeded_samples
 from .target_stats import TargetStats, nearest_visible
 
-__all__ = ['TargetStats', 'nearest_visible', 'seeded_samples']
+__all__ = [
+    'TargetStats', 'add_sample_args', 'config_from_args', 'nearest_visible',
+    'seeded_samples'
+]

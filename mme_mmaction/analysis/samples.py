@@ -1,10 +1,11 @@
 """Seeded clips drawn by a config's own training pipeline."""
+import argparse
 import os.path as osp
 import tempfile
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
@@ -44,3 +45,21 @@ def seeded_samples(cfg: Config,
             len(dataset), num_samples, replace=num_samples > len(dataset))
         for index in picks:
             yield dataset[int(index)]
+
+
+def add_sample_args(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a tool that measures a config on seeded clips:
+    ``config``, ``--num-samples``, ``--seed``, ``--cfg-options``."""
+    parser.add_argument('config', help='pre-training config')
+    parser.add_argument('--num-samples', type=int, default=32)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, as in train.py')
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The config of :func:`add_sample_args`' arguments, overrides merged."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg

@@ -19,13 +19,14 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
-from mme_mmaction.analysis import TargetStats, seeded_samples
+from mme_mmaction.analysis import (TargetStats, add_sample_args,
+                                   config_from_args, seeded_samples)
 
 
 def target_stats(cfg: Config, num_samples: int = 32, seed: int = 0,
@@ -92,23 +93,16 @@ def report(out: Dict) -> str:
 def main() -> None:
     """CLI entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='pre-training config')
+    add_sample_args(parser)
     parser.add_argument('--videos', nargs='+',
                         help='draw clips from these files instead of the '
                         "config's list")
-    parser.add_argument('--num-samples', type=int, default=32)
-    parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--rel-tol', type=float, default=0.05,
                         help='"about zero / constant": under this fraction '
                         'of the RMS target')
     parser.add_argument('--json', help='also write the numbers here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, as in train.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    out = target_stats(cfg, args.num_samples, args.seed, args.videos,
+    out = target_stats(config_from_args(args), args.num_samples, args.seed, args.videos,
                        args.rel_tol)
     print(f'Targets of {args.num_samples} clips of {args.config}'
           + (f' from {len(args.videos)} videos' if args.videos else '')

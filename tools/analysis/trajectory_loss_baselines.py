@@ -29,7 +29,7 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.device import get_device
 from mmengine.registry import init_default_scope
@@ -37,7 +37,8 @@ from mmengine.runner import load_checkpoint
 
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
-from mme_mmaction.analysis import seeded_samples
+from mme_mmaction.analysis import (add_sample_args, config_from_args,
+                                   seeded_samples)
 
 
 def sample_errors(head: torch.nn.Module, sample) -> np.ndarray:
@@ -149,18 +150,11 @@ def trajectory_loss_baselines(cfg: Config,
 def main() -> None:
     """CLI entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='pre-training config')
-    parser.add_argument('--num-samples', type=int, default=32)
-    parser.add_argument('--seed', type=int, default=0)
+    add_sample_args(parser)
     parser.add_argument('--checkpoint',
                         help='also the loss of this pre-trained model')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, as in train.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    out = trajectory_loss_baselines(cfg, args.num_samples, args.seed,
+    out = trajectory_loss_baselines(config_from_args(args), args.num_samples, args.seed,
                                     args.checkpoint)
     print(f'loss_traj baselines over {args.num_samples} clips of '
           f'{args.config} (compare with the logged loss_traj):')
