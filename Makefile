@@ -31,6 +31,8 @@ $(TOY_DATA)/train_list.txt: tools/data/make_toy_dataset.py | $(STAMP)
 
 toy: $(STAMP) $(TOY_DATA)/train_list.txt
 	$(PY) tools/train.py configs/mme/vit-tiny_toy.py --work-dir $(TOY_WORK_DIR) --seed 0
+	$(PY) tools/analysis/trajectory_loss_baselines.py configs/mme/vit-tiny_toy.py \
+		--num-samples 64 --work-dir $(TOY_WORK_DIR)
 
 test: $(STAMP)
 	$(PY) -m pytest tests

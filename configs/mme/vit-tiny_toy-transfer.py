@@ -1,4 +1,4 @@
-# The toy pre-training of the transfer experiment (tools/toy_transfer.py):
+# The toy pre-training of the transfer experiment of configs/mme/README.md:
 # vit-tiny_toy.py on 1,800 unlabelled toy videos of 64 x 64 with a static
 # camera (tools/data/make_toy_dataset.py data/toy_pre --videos-per-class 200
 # --val-per-class 0 --seed 2 --height 64 --width 64 --max-pan 0), 55 epochs

@@ -111,3 +111,34 @@ def test_every_pipeline_decodes_with_errors_that_name_the_video(path):
                 'DecordDecodeWithTrajectoryFrames'} & set(types), types
     assert cfg.runner_type == 'AnyDeviceRunner'
     assert dict(type='FiniteLossHook') in cfg.custom_hooks
+
+
+@pytest.mark.parametrize(
+    'path', sorted((ROOT / 'configs' / 'videomae').glob('*.py')),
+    ids=lambda p: p.name)
+def test_videomae_configs_use_videomaes_own_recipe(path):
+    """Decoder 384 wide, 4 blocks, 6 heads; tube masking at 0.9."""
+    cfg = Config.fromfile(str(path))
+    decoder = MODELS.build(cfg.model.neck)
+    assert len(decoder.blocks) == 4
+    assert decoder.embed_dims == 384
+    assert decoder.blocks[0].attn.num_heads == 6
+    masks = [t for t in cfg.train_dataloader.dataset.pipeline
+             if t['type'] == 'TubeMaskGenerator']
+    assert [t['mask_ratio'] for t in masks] == [0.9]
+
+
+def test_the_faithful_toy_config_gives_methods_target():
+    """METHOD §4.4's PatchStd example through the config's head."""
+    cfg = Config.fromfile(str(ROOT / 'configs/mme/vit-tiny_toy_faithful.py'))
+    head = MODELS.build(cfg.model.head)
+    assert isinstance(head.traj_pred[-1], torch.nn.Tanh)
+    traj = torch.zeros(1, 1, cfg.model.head.traj_len, 2, 2, 2)
+    traj[0, 0, :, 0, 1, 1] = 1.  # one of the 4 cells moves 1 px right
+    target, validity = head.trajectory_target(
+        traj, torch.ones(1, 1, 2, 2, dtype=torch.bool))
+    dx = target[0, 0].reshape(2, -1, 4)[0]
+    torch.testing.assert_close(
+        dx, torch.tensor([-0.49998, -0.49998, -0.49998,
+                          1.49994]).expand_as(dx), atol=5e-6, rtol=0)
+    assert target[0, 0].reshape(2, -1, 4)[1].abs().max() == 0

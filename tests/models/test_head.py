@@ -90,3 +90,16 @@ def test_a_pipeline_of_another_traj_len_is_named_in_the_error():
         head.loss(torch.zeros(1, 2, 4), torch.ones(1, 2, dtype=torch.bool),
                   torch.zeros(1, 2, 1), traj,
                   torch.ones(1, 1, 2, 4, dtype=torch.bool))
+
+
+def test_patch_std_mean_head_predicts_the_extra_channels():
+    head = MMEPretrainHead(in_channels=4, traj_len=1, hog_channels=1,
+                           traj_norm='patch_std_mean', traj_act_cfg=None)
+    assert head.traj_pred[2].out_features == 2 * 4 + 2
+    traj = torch.zeros(1, 1, 1, 2, 2, 4)
+    traj[0, 0, 0, 0] = 2.  # both tokens move 2 px right, rigidly
+    target, validity = head.trajectory_target(
+        traj, torch.ones(1, 1, 2, 4, dtype=torch.bool))
+    assert target.shape == (1, 2, 10)
+    assert target[0, :, 8].tolist() == [2., 2.]
+    assert target[0, :, :8].abs().max() == 0

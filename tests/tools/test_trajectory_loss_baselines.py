@@ -95,3 +95,32 @@ def test_a_checkpoint_predicting_zero_scores_the_zero_baseline(
     # Every target dimension is -2 or +1 (L steps of (-2, +1) per sub-cell):
     # predicting 1 errs by 9 on x, 0 on y: 0.5 * 4 * L * 9.
     assert out['model'] == pytest.approx(0.5 * 4 * TRAJ_LEN * 9, rel=0.05)
+
+
+def test_cli_reports_a_finished_run(pan_video, tmp_path):
+    """``--work-dir``: the run's last checkpoint against the baselines, and
+    its logged loss_traj, last 20% of steps over first 20%."""
+    import json
+    import subprocess
+    import sys
+    cfg = _cfg(pan_video, 'none')
+    config = tmp_path / 'tiny.py'
+    cfg.dump(str(config))
+    model = MODELS.build(cfg.model)
+    torch.nn.init.zeros_(model.head.traj_pred[-2].weight)
+    torch.nn.init.zeros_(model.head.traj_pred[-2].bias)
+    work = tmp_path / 'run'
+    (work / '20260101_000000' / 'vis_data').mkdir(parents=True)
+    torch.save({'state_dict': model.state_dict()}, work / 'epoch_2.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
+    logged = [10., 8., 6., 4., 2., 6., 5., 4., 2., 0.]
+    (work / '20260101_000000' / 'vis_data' / 'scalars.json').write_text(
+        ''.join(json.dumps({'loss_traj': v, 'step': i}) + '\n'
+                for i, v in enumerate(logged)))
+    out = subprocess.run(
+        [sys.executable, str(_SCRIPT), str(config), '--num-samples', '2',
+         '--work-dir', str(work)], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).parents[2]).stdout
+    assert '1.00 x zero' in out  # the checkpoint predicts zero
+    # First 2 of 10 steps: mean 9; last 2: mean 1.
+    assert 'first 20% of steps 9.0000, last 20% 1.0000, 0.11 x' in out

@@ -48,7 +48,7 @@ class MME(MaskedVideoPretrainer):
         """Predictions beside their targets, for inspection.
 
         Adds to every data sample, for its masked tokens in ascending order:
-        ``pred_traj`` / ``target_traj`` (N_masked, 2*L*k*k), ``pred_hog`` /
+        ``pred_traj`` / ``target_traj`` (N_masked, C), ``pred_hog`` /
         ``target_hog`` (N_masked, hog channels) and ``traj_validity``
         (N_masked,).
         """

@@ -6,7 +6,8 @@ from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from mme_mmaction.motion import patch_std, token_validity, trajectory_tokens
+from mme_mmaction.motion import (normalize_trajectory_tokens, token_validity,
+                                 trajectory_channels, trajectory_tokens)
 from ..utils import gather_masked
 
 
@@ -38,12 +39,17 @@ class MMEPretrainHead(BaseModule):
             reach 1.5).
         hog_act_cfg (dict, optional): Output activation of the HOG MLP.
             Defaults to Sigmoid (the paper's, although HOG can exceed 1).
-        traj_norm (str): ``'patch_std'`` (default) or ``'none'`` (raw
-            displacements in pixels).
+        traj_norm (str): Target normalisation, one of
+            :data:`~mme_mmaction.motion.TRAJ_NORMS`: ``'patch_std'``
+            (default, METHOD's), ``'none'`` (displacements in units of
+            ``traj_scale`` pixels), ``'log'`` or ``'patch_std_mean'`` (ours;
+            see :func:`~mme_mmaction.motion.normalize_trajectory_tokens`).
         patch_std_min_std (float): Noise floor of PatchStd in final-frame
             pixels (see :func:`~mme_mmaction.motion.patch_std`); 0 gives
             METHOD's formula exactly. Defaults to 0.5, which leaves every
             patch whose sub-cells differ by a pixel or more unchanged.
+        traj_scale (float): Pixels per target unit of ``'none'``, ``'log'``
+            and the mean channels of ``'patch_std_mean'``. Defaults to 1.
         loss_weights (dict): Weights of ``traj`` and ``hog``.
         init_cfg (dict | list[dict], optional): Initialisation.
     """
@@ -58,20 +64,20 @@ class MMEPretrainHead(BaseModule):
                  hog_act_cfg: Optional[dict] = dict(type='Sigmoid'),
                  traj_norm: str = 'patch_std',
                  patch_std_min_std: float = 0.5,
+                 traj_scale: float = 1.,
                  loss_weights: Dict[str, float] = dict(traj=0.5, hog=0.5),
                  init_cfg: Optional[Union[dict, List[dict]]] = dict(
                      type='TruncNormal', layer='Linear', std=0.02,
                      bias=0.)) -> None:
         super().__init__(init_cfg=init_cfg)
-        if traj_norm not in ('patch_std', 'none'):
-            raise ValueError(f"traj_norm must be 'patch_std' or 'none', got "
-                             f'{traj_norm!r}.')
+        traj_channels = trajectory_channels(traj_norm, traj_len,
+                                            cells_per_patch**2)
         self.cells_per_patch = cells_per_patch
         self.traj_len = traj_len
         self.traj_norm = traj_norm
         self.patch_std_min_std = patch_std_min_std
+        self.traj_scale = traj_scale
         self.loss_weights = dict(loss_weights)
-        traj_channels = 2 * traj_len * cells_per_patch**2
         self.traj_pred = _mlp(in_channels, hidden_channels, traj_channels,
                               traj_act_cfg)
         self.hog_pred = _mlp(in_channels, hidden_channels, hog_channels,
@@ -84,8 +90,9 @@ class MMEPretrainHead(BaseModule):
             x (Tensor): (B, N_masked, in_channels).
 
         Returns:
-            tuple[Tensor, Tensor]: trajectories (B, N_masked, 2*L*k*k) and
-            HOG (B, N_masked, hog_channels).
+            tuple[Tensor, Tensor]: trajectories (B, N_masked, C), C =
+            2*L*k*k (plus 2*L for ``'patch_std_mean'``), and HOG
+            (B, N_masked, hog_channels).
         """
         return self.traj_pred(x), self.hog_pred(x)
 
@@ -98,13 +105,15 @@ class MMEPretrainHead(BaseModule):
             valid (Tensor): (B, T', Hc, Wc) bool seed validity.
 
         Returns:
-            tuple[Tensor, Tensor]: (B, N, 2*L*k*k) targets in
-            (c, step, h2, w2) order, and (B, N) float token validity.
+            tuple[Tensor, Tensor]: (B, N, C) targets (see :meth:`forward`;
+            per-cell values in (c, step, h2, w2) order), and (B, N) float
+            token validity.
         """
         tokens = trajectory_tokens(traj.float(), self.cells_per_patch)
-        if self.traj_norm == 'patch_std':
-            tokens = patch_std(tokens, min_std=self.patch_std_min_std)
-        return tokens.flatten(2), token_validity(valid, self.cells_per_patch)
+        target = normalize_trajectory_tokens(tokens, self.traj_norm,
+                                             self.patch_std_min_std,
+                                             self.traj_scale)
+        return target, token_validity(valid, self.cells_per_patch)
 
     def loss(self, x: Tensor, mask: Tensor, target: Tensor,
              trajectories: Tensor, traj_valid: Tensor) -> Dict[str, Tensor]:

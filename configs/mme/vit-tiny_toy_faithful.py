@@ -1,0 +1,11 @@
+# The toy MME config with METHOD's trajectory target exactly: PatchStd with
+# no noise floor, Tanh output (METHOD §4.4, §6). One of the arms of
+# tools/analysis/pretrain_study.py; docs/pretraining.md explains why this
+# target carries no learnable signal at toy scale.
+_base_ = ['./vit-tiny_toy.py']
+
+model = dict(
+    head=dict(
+        traj_norm='patch_std',
+        patch_std_min_std=0.,
+        traj_act_cfg=dict(_delete_=True, type='Tanh')))

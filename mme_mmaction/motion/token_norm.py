@@ -1,0 +1,70 @@
+"""Normalisations of per-token trajectory targets (METHOD §4.4 and ours)."""
+import torch
+from torch import Tensor
+
+from .patch_std import patch_std
+
+#: ``traj_norm`` values of :func:`normalize_trajectory_tokens`.
+TRAJ_NORMS = ('patch_std', 'none', 'log', 'patch_std_mean')
+
+
+def _check(norm: str) -> None:
+    if norm not in TRAJ_NORMS:
+        raise ValueError(f'traj_norm must be one of {TRAJ_NORMS}, got '
+                         f'{norm!r}.')
+
+
+def trajectory_channels(norm: str, traj_len: int, cells: int) -> int:
+    """Target values per token of a normalisation.
+
+    Args:
+        norm (str): One of :data:`TRAJ_NORMS`.
+        traj_len (int): Trajectory steps L.
+        cells (int): Sub-trajectories per token k*k.
+
+    Returns:
+        int: ``2 * L * k*k``, plus ``2 * L`` for ``'patch_std_mean'``.
+    """
+    _check(norm)
+    extra = 2 * traj_len if norm == 'patch_std_mean' else 0
+    return 2 * traj_len * cells + extra
+
+
+def normalize_trajectory_tokens(tokens: Tensor,
+                                norm: str,
+                                min_std: float = 0.,
+                                scale: float = 1.) -> Tensor:
+    """Turn per-token displacements into regression targets.
+
+    * ``'patch_std'``: METHOD's PatchStd (exactly so with ``min_std=0``):
+      every component standardised over the token's sub-cells, which
+      removes the token's own common motion.
+    * ``'none'``: displacements divided by ``scale`` (raw pixels for 1).
+    * ``'log'``: ``sign(v) * log(1 + |v| / scale)``: raw motion with large
+      displacements compressed, so fast objects whose masked motion no
+      context reveals do not dominate the squared error (ours).
+    * ``'patch_std_mean'``: PatchStd followed by the token's mean
+      displacement divided by ``scale``, 2 * L extra channels: the motion
+      PatchStd removes kept as a target of its own (ours).
+
+    Args:
+        tokens (Tensor): (B, N, 2, L, k*k) displacements in final-frame
+            pixels, as :func:`~mme_mmaction.motion.trajectory_tokens` makes.
+        norm (str): One of :data:`TRAJ_NORMS`.
+        min_std (float): Noise floor of PatchStd, pixels.
+        scale (float): Displacement unit of ``'none'``, ``'log'`` and the
+            mean channels, pixels.
+
+    Returns:
+        Tensor: (B, N, C) with C from :func:`trajectory_channels`, PatchStd
+        values in (c, step, sub-cell) order, then the means in (c, step).
+    """
+    _check(norm)
+    if norm == 'none':
+        return (tokens / scale).flatten(2)
+    if norm == 'log':
+        return (tokens.sign() * torch.log1p(tokens.abs() / scale)).flatten(2)
+    standardised = patch_std(tokens, min_std=min_std).flatten(2)
+    if norm == 'patch_std':
+        return standardised
+    return torch.cat([standardised, tokens.mean(-1).flatten(2) / scale], -1)
