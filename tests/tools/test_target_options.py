@@ -1,0 +1,57 @@
+"""tools/analysis/target_options.py on a camera pan of known motion."""
+import pytest
+from mmengine.config import Config
+from test_train import load_tool
+
+from synthetic_video import camera_pan, write_video
+from tiny_models import tiny_mme_config
+
+tool = load_tool('tools/analysis/target_options.py')
+baselines = load_tool('tools/analysis/trajectory_loss_baselines.py')
+
+
+@pytest.fixture(scope='module')
+def pan_config(tmp_path_factory):
+    root = tmp_path_factory.mktemp('pan')
+    write_video(root / 'pan.mp4', camera_pan(pan=(2, -1)))
+    (root / 'list.txt').write_text('pan.mp4 0\n')
+    cfg = Config(tiny_mme_config(root, 'none'))
+    cfg.train_dataloader.batch_size = 2
+    return cfg
+
+
+def test_variants_parse_as_literals_and_strings():
+    assert tool.parse_variant(
+        ['a', 'model.head.traj_norm=log', 'steps=3', 'x.y={"type": "Tanh"}']
+    ) == ('a', {'model.head.traj_norm': 'log', 'steps': 3,
+                'x.y': {'type': 'Tanh'}})
+    with pytest.raises(ValueError, match="'steps' is not KEY=VALUE"):
+        tool.parse_variant(['a', 'steps'])
+
+
+def test_a_dict_replaces_a_none_entry(pan_config):
+    cfg = tool.apply_settings(
+        pan_config, {'model.head.traj_act_cfg': {'type': 'Tanh'}, 'lr': 1.,
+                     'train_dataloader.dataset.pipeline.5.mask_ratio': 0.25})
+    assert cfg.model.head.traj_act_cfg == {'type': 'Tanh'}
+    assert cfg.train_dataloader.dataset.pipeline[5].mask_ratio == 0.25
+    assert pan_config.model.head.traj_act_cfg is None  # a copy
+
+
+def test_baselines_agree_with_the_baseline_tool_and_training_learns(
+        pan_config):
+    rows = tool.study(pan_config, [('raw', {}), ('log', {
+        'model.head.traj_norm': 'log'})], seeds=[0], steps=30, lr=3e-3,
+                      train_clips=4, eval_clips=3)
+    assert [r['variant'] for r in rows] == ['raw', 'log']
+    raw = rows[0]
+    # The same 3 seeded clips as trajectory_loss_baselines (seed 0), whose
+    # numbers include the head's loss weight of 1/2.
+    ref = baselines.trajectory_loss_baselines(pan_config, num_samples=3)
+    assert raw['zero'] / 2 == pytest.approx(ref['zero'], rel=1e-5)
+    assert raw['visible mean'] / 2 == pytest.approx(ref['visible mean'],
+                                                    rel=1e-5)
+    # A uniform pan is the visible tokens' mean: 30 steps on it beat zero.
+    assert raw['model'] < 0.5 * raw['zero']
+    table = tool.summary(rows, [('raw', {}), ('log', {})])
+    assert table.count('\n| ') == 2 and '| raw | - |' in table

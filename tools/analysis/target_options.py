@@ -1,0 +1,225 @@
+"""Which trajectory target (or setting) learns? Equal-budget in-process runs.
+
+Draws ``--train-clips`` seeded clips through a config's own training pipeline
+once (decoding and optical flow are most of a toy step's cost), then, for
+every variant and seed, trains the config's model on them for the same
+number of steps (AdamW, ``--lr`` with a warm-up of a fifteenth of the steps
+and a cosine to 5%) and scores it on ``--eval-clips`` other seeded clips
+against two motion-blind predictors of the *same* target: predicting zero
+and copying the mean target of the clip's visible tokens. The ratios
+(model / zero, visible mean / zero) compare targets of different units; the
+table also gives the logged ``loss_traj`` of the last fifth of the steps over
+the first fifth.
+
+A variant is a name followed by ``KEY=VALUE`` settings: config keys (values
+read as Python literals, else as strings; a dict replaces the entry) or
+``steps`` / ``lr``. Variants that change the pipeline draw their own clips.
+
+Example (the decision table of docs/pretraining.md):
+    python tools/analysis/target_options.py configs/mme/vit-tiny_toy.py \\
+        --variant raw model.head.traj_norm=none \\
+        --variant log model.head.traj_norm=log --seeds 0 1
+"""
+import argparse
+import ast
+import math
+import time
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+
+import mme_mmaction  # noqa: F401  (registers the plugin)
+from mmaction.registry import MODELS
+from mme_mmaction.analysis import seeded_samples
+
+SPECIAL = ('steps', 'lr')
+
+
+def parse_variant(words: List[str]) -> Tuple[str, Dict]:
+    """``[name, 'k=v', ...]`` to ``(name, {k: v})``, values as literals."""
+    name, settings = words[0], {}
+    for word in words[1:]:
+        key, sep, text = word.partition('=')
+        if not sep:
+            raise ValueError(f'variant {name!r}: {word!r} is not KEY=VALUE')
+        try:
+            settings[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            settings[key] = text
+    return name, settings
+
+
+def apply_settings(cfg: Config, settings: Dict) -> Config:
+    """A copy of ``cfg`` with the config keys of ``settings`` set."""
+    cfg = Config(cfg.to_dict())
+    for key, value in settings.items():
+        if key in SPECIAL:
+            continue
+        *path, last = key.split('.')
+        node = cfg
+        for part in path:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return cfg
+
+
+def draw(cfg: Config, num: int, seed: int) -> List[dict]:
+    """``num`` packed clips of the config's pipeline, seeded."""
+    return list(seeded_samples(cfg, num, seed))
+
+
+def _batches(clips: List[dict], batch_size: int, steps: int,
+             seed: int) -> Iterable[List[dict]]:
+    gen = torch.Generator().manual_seed(seed)
+    order: List[int] = []
+    for step in range(steps):
+        while len(order) < batch_size:
+            order += torch.randperm(len(clips), generator=gen).tolist()
+        yield [clips[i] for i in order[:batch_size]]
+        order = order[batch_size:]
+
+
+def train_and_score(cfg: Config, train_clips: List[dict],
+                    eval_clips: List[dict], steps: int, lr: float,
+                    seed: int) -> Dict[str, float]:
+    """Train ``cfg.model`` on ``train_clips``; score it on ``eval_clips``.
+
+    Returns:
+        dict: ``model``, ``zero`` and ``visible mean`` trajectory errors per
+        masked token (loss weight not applied), ``logged`` (last / first
+        fifth of the training ``loss_traj``) and ``wall_s``.
+    """
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr,
+                                  betas=(0.9, 0.95), weight_decay=0.05)
+    warm = max(1, steps // 15)
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        done = (step - warm) / max(1, steps - warm)
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * done))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    batch_size = cfg.train_dataloader.get('batch_size', 16)
+    start, logged = time.monotonic(), []
+    model.train()
+    for batch in _batches(train_clips, batch_size, steps, seed):
+        data = model.data_preprocessor(pseudo_collate(batch), True)
+        losses = model(**data, mode='loss')
+        optimizer.zero_grad()
+        sum(losses.values()).backward()
+        optimizer.step()
+        schedule.step()
+        logged.append(losses['loss_traj'].item())
+    wall = time.monotonic() - start
+    model.eval()
+    head = model.head
+    totals = torch.zeros(4, dtype=torch.float64)
+    with torch.no_grad():
+        for clip in eval_clips:
+            data = model.data_preprocessor(pseudo_collate([clip]), False)
+            out = model._decode(data['inputs'], data['data_samples'])
+            pred = head(out['x'])[0][0].float()
+            target, valid = head.trajectory_target(out['trajectories'],
+                                                   out['traj_valid'])
+            target, valid, mask = target[0], valid[0], out['mask'][0]
+            seen = ~mask & valid.bool()
+            copied = target[seen].mean(0) if seen.any() else torch.zeros_like(
+                target[0])
+            weight = valid[mask]
+            masked = target[mask]
+            totals += torch.tensor([
+                ((pred - masked)**2).sum(-1).mul(weight).sum().item(),
+                (masked**2).sum(-1).mul(weight).sum().item(),
+                ((masked - copied)**2).sum(-1).mul(weight).sum().item(),
+                mask.sum().item()
+            ], dtype=torch.float64)
+    model_err, zero, mean = (totals[:3] / totals[3].clamp(min=1)).tolist()
+    k = max(1, len(logged) // 5)
+    first, last = sum(logged[:k]) / k, sum(logged[-k:]) / k
+    return {'model': model_err, 'zero': zero, 'visible mean': mean,
+            'logged': last / first if steps else 1.0, 'wall_s': wall}
+
+
+def study(cfg: Config, variants: List[Tuple[str, Dict]], seeds: List[int],
+          steps: int, lr: float, train_clips: int,
+          eval_clips: int) -> List[dict]:
+    """Every variant with every seed; clips drawn once per pipeline."""
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    drawn: Dict[str, Tuple[List[dict], List[dict]]] = {}
+    rows = []
+    for name, settings in variants:
+        variant_cfg = apply_settings(cfg, settings)
+        key = repr(variant_cfg.train_dataloader.dataset.pipeline)
+        if key not in drawn:
+            drawn[key] = (draw(variant_cfg, train_clips, 1),
+                          draw(variant_cfg, eval_clips, 0))
+        for seed in seeds:
+            result = train_and_score(variant_cfg, *drawn[key],
+                                     settings.get('steps', steps),
+                                     settings.get('lr', lr), seed)
+            rows.append(dict(variant=name, seed=seed, **result))
+            print(f"{name} seed {seed}: model / zero "
+                  f"{result['model'] / result['zero']:.3f}", flush=True)
+    return rows
+
+
+def summary(rows: List[dict], variants: List[Tuple[str, Dict]]) -> str:
+    """Markdown: per variant, mean (min-max) over seeds."""
+
+    def cell(values: List[float]) -> str:
+        mean = sum(values) / len(values)
+        if len(values) < 2:
+            return f'{mean:.3f}'
+        return f'{mean:.3f} ({min(values):.3f}-{max(values):.3f})'
+
+    lines = [
+        '| variant | settings | model / zero | visible mean / zero | logged '
+        'loss_traj, last / first fifth | zero loss per token | wall (s) |',
+        '|---|---|---|---|---|---|---|'
+    ]
+    for name, settings in variants:
+        runs = [r for r in rows if r['variant'] == name]
+        text = ', '.join(f'{k}={v}' for k, v in settings.items()) or '-'
+        lines.append(
+            f'| {name} | {text} | '
+            f"{cell([r['model'] / r['zero'] for r in runs])} | "
+            f"{cell([r['visible mean'] / r['zero'] for r in runs])} | "
+            f"{cell([r['logged'] for r in runs])} | "
+            f"{sum(r['zero'] for r in runs) / len(runs):.3f} | "
+            f"{sum(r['wall_s'] for r in runs) / len(runs):.0f} |")
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """CLI entry point."""
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='an MME pre-training config')
+    p.add_argument('--variant', nargs='+', action='append', required=True,
+                   metavar='NAME [KEY=VALUE ...]')
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
+    p.add_argument('--steps', type=int, default=400)
+    p.add_argument('--lr', type=float, default=3e-4)
+    p.add_argument('--train-clips', type=int, default=2160)
+    p.add_argument('--eval-clips', type=int, default=64)
+    a = p.parse_args(argv)
+    try:
+        variants = [parse_variant(v) for v in a.variant]
+    except ValueError as e:
+        p.error(str(e))
+    rows = study(Config.fromfile(a.config), variants, a.seeds, a.steps,
+                 a.lr, a.train_clips, a.eval_clips)
+    print(summary(rows, variants))
+
+
+if __name__ == '__main__':
+    main()
