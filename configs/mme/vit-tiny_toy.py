@@ -15,10 +15,9 @@ model = dict(
         img_size=64,
         num_frames=8),
     neck=dict(num_tokens=64, in_channels=192, embed_dims=128, num_heads=4),
-    # Raw displacements, not PatchStd: with 4 x 4 patches per frame most
-    # patches move rigidly, so PatchStd gives them an all-zero target and
-    # the motion term never leaves the predict-zero line (configs/mme/
-    # README.md, toy results). ViT-B configs keep PatchStd.
+    # Raw displacements, not PatchStd: on the toy PatchStd's target holds
+    # no learnable motion and raw ties with the other options (decision
+    # table in docs/pretraining.md). ViT-B configs keep PatchStd.
     head=dict(
         in_channels=128,
         hidden_channels=256,

@@ -204,8 +204,9 @@ def run_arm(arm: str, seed: int, a: argparse.Namespace, pre_root: str,
             losses_file = osp.join(pre_dir, 'trajectory_losses.json')
             if not osp.isfile(losses_file):
                 with open(losses_file, 'w') as f:
-                    json.dump(trajectory_losses(config, arm_options, pre_root,
-                                                checkpoint), f)
+                    json.dump(trajectory_losses(
+                        config, {**arm_options, **a.pretrain_options},
+                        pre_root, checkpoint), f)
             with open(losses_file) as f:
                 result['loss_traj'] = json.load(f)
     data = {}
