@@ -103,3 +103,8 @@ def test_patch_std_mean_head_predicts_the_extra_channels():
     assert target.shape == (1, 2, 10)
     assert target[0, :, 8].tolist() == [2., 2.]
     assert target[0, :, :8].abs().max() == 0
+
+
+def test_a_non_positive_traj_scale_is_refused():
+    with pytest.raises(ValueError, match='traj_scale must be positive'):
+        MMEPretrainHead(traj_norm='none', traj_scale=0.)

@@ -72,6 +72,8 @@ class MMEPretrainHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         traj_channels = trajectory_channels(traj_norm, traj_len,
                                             cells_per_patch**2)
+        if traj_scale <= 0:
+            raise ValueError(f'traj_scale must be positive, got {traj_scale}')
         self.cells_per_patch = cells_per_patch
         self.traj_len = traj_len
         self.traj_norm = traj_norm
