@@ -194,7 +194,9 @@ def test_an_interrupted_run_keeps_its_failure_list(videos, tmp_path):
     process = subprocess.Popen(
         [sys.executable, TOOL, str(videos / 'slow_list.txt'), str(tmp_path),
          '--flow', 'tvl1'], env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # A test run started in the background inherits SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not outputs(tmp_path) and time.time() < deadline:
         time.sleep(0.05)
