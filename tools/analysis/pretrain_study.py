@@ -52,7 +52,7 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
-from mme_mmaction.analysis import logged_scalars
+from mme_mmaction.analysis import logged_scalars, spread
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MME_TOY = 'configs/mme/vit-tiny_toy.py'
@@ -222,13 +222,6 @@ def run_arm(arm: str, seed: int, a: argparse.Namespace, pre_root: str,
     return result
 
 
-def _spread(values: Sequence[float]) -> str:
-    mean = statistics.mean(values)
-    if len(values) < 2:
-        return f'{mean:.1f}'
-    return f'{mean:.1f} ({min(values):.1f}-{max(values):.1f})'
-
-
 def summary(results: List[dict], a: argparse.Namespace) -> str:
     """Markdown table: one row per arm, mean (min-max) over seeds."""
     rows = [
@@ -244,8 +237,8 @@ def summary(results: List[dict], a: argparse.Namespace) -> str:
             for k in ('model', 'zero', 'visible mean')) if losses else '-'
         walls = [r['pretrain_wall_s'] for r in runs if 'pretrain_wall_s' in r]
         wall = f'{statistics.mean(walls):.0f}' if walls else '-'
-        rows.append(f"| {arm} | {_spread([r['finetune'] for r in runs])} | "
-                    f"{_spread([r['probe'] for r in runs])} | {traj} | "
+        rows.append(f"| {arm} | {spread([r['finetune'] for r in runs], 1)} | "
+                    f"{spread([r['probe'] for r in runs], 1)} | {traj} | "
                     f'{wall} |')
     rows.append(
         f'\nSeeds {a.seeds}; mean (min-max) over seeds of the last epoch\'s '

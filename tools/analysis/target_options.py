@@ -33,7 +33,7 @@ from mmengine.registry import init_default_scope
 
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
-from mme_mmaction.analysis import seeded_samples
+from mme_mmaction.analysis import seeded_samples, spread
 
 SPECIAL = ('steps', 'lr')
 
@@ -175,13 +175,6 @@ def study(cfg: Config, variants: List[Tuple[str, Dict]], seeds: List[int],
 
 def summary(rows: List[dict], variants: List[Tuple[str, Dict]]) -> str:
     """Markdown: per variant, mean (min-max) over seeds."""
-
-    def cell(values: List[float]) -> str:
-        mean = sum(values) / len(values)
-        if len(values) < 2:
-            return f'{mean:.3f}'
-        return f'{mean:.3f} ({min(values):.3f}-{max(values):.3f})'
-
     lines = [
         '| variant | settings | model / zero | visible mean / zero | logged '
         'loss_traj, last / first fifth | zero loss per token | wall (s) |',
@@ -192,9 +185,9 @@ def summary(rows: List[dict], variants: List[Tuple[str, Dict]]) -> str:
         text = ', '.join(f'{k}={v}' for k, v in settings.items()) or '-'
         lines.append(
             f'| {name} | {text} | '
-            f"{cell([r['model'] / r['zero'] for r in runs])} | "
-            f"{cell([r['visible mean'] / r['zero'] for r in runs])} | "
-            f"{cell([r['logged'] for r in runs])} | "
+            f"{spread([r['model'] / r['zero'] for r in runs], 3)} | "
+            f"{spread([r['visible mean'] / r['zero'] for r in runs], 3)} | "
+            f"{spread([r['logged'] for r in runs], 3)} | "
             f"{sum(r['zero'] for r in runs) / len(runs):.3f} | "
             f"{sum(r['wall_s'] for r in runs) / len(runs):.0f} |")
     return '\n'.join(lines)
