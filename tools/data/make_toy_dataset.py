@@ -12,7 +12,7 @@ Pre-training uses ``train_list.txt`` and ignores the label column (MMAction2's
 Usage:
     python tools/data/make_toy_dataset.py OUT_DIR [--videos-per-class N]
         [--val-per-class N] [--frames N] [--height H] [--width W] [--fps F]
-        [--seed S] [--max-pan P]
+        [--seed S] [--max-pan P] [--plain]
 """
 import argparse
 import math
@@ -41,31 +41,39 @@ def _smooth_noise(rng: np.random.Generator, h: int, w: int, cell: int,
     return (big - lo) / max(hi - lo, 1e-6)
 
 
-def _textured(rng: np.random.Generator, h: int, w: int,
-              cell: int) -> np.ndarray:
-    """Float32 RGB texture (0..255) mixing two random colours with noise."""
+def _textured(rng: np.random.Generator, h: int, w: int, cell: int,
+              plain: bool = False) -> np.ndarray:
+    """Float32 RGB texture (0..255) mixing two random colours with noise.
+
+    ``plain`` leaves out the fine grain (smooth blobs only).
+    """
     c1, c2 = rng.uniform(0, 255, (2, 3)).astype(np.float32)
     t = _smooth_noise(rng, h, w, cell)
     tex = c1 * (1 - t) + c2 * t
-    # Fine grain gives optical flow something to lock onto at every scale.
-    tex += rng.normal(0, 12, (h, w, 1)).astype(np.float32)
+    if not plain:
+        # Fine grain gives optical flow something to lock onto at every
+        # scale.
+        tex += rng.normal(0, 12, (h, w, 1)).astype(np.float32)
     return tex
 
 
-def _make_object(rng: np.random.Generator,
-                 side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random textured sprite of ``side`` x ``side`` px.
+def _make_object(rng: np.random.Generator, side: int,
+                 plain: bool = False) -> tuple[np.ndarray, np.ndarray,
+                                               np.ndarray]:
+    """Random textured sprite of ``side`` x ``side`` px (``plain``: smooth
+    blobs, no grain and no stripes).
 
     Returns:
         Float32 texture (side, side, 3), float32 alpha mask (side, side) and
         the mask's half extents (x, y) about the sprite centre, in px.
     """
-    tex = _textured(rng, side, side, cell=int(rng.integers(3, 7)))
+    tex = _textured(rng, side, side, int(rng.integers(3, 7)), plain)
     # Stripes make rotation and scaling visible even on low-contrast noise.
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32)
     theta, period = rng.uniform(0, np.pi), rng.uniform(5, 10)
     phase = (xx * np.cos(theta) + yy * np.sin(theta)) * 2 * np.pi / period
-    tex += (40 * np.sin(phase))[..., None]
+    if not plain:
+        tex += (40 * np.sin(phase))[..., None]
     mask = np.zeros((side, side), np.uint8)
     c, r = side // 2, side // 2 - 1
     shape = rng.integers(3)
@@ -155,7 +163,8 @@ def _object_track(cls: str, rng: np.random.Generator, t: np.ndarray,
 
 def render_video(cls: str, rng: np.random.Generator, num_frames: int,
                  size: tuple[int, int],
-                 max_pan: float = MAX_PAN) -> np.ndarray:
+                 max_pan: float = MAX_PAN,
+                 plain: bool = False) -> np.ndarray:
     """Render one video of class ``cls``.
 
     Args:
@@ -165,6 +174,8 @@ def render_video(cls: str, rng: np.random.Generator, num_frames: int,
         size: Frame (height, width).
         max_pan: Bound of the camera pan speed in px/frame; 0 gives a static
             camera.
+        plain: Smooth textures only: no fine grain on the background and
+            objects, no stripes on the objects.
 
     Returns:
         uint8 RGB frames of shape (T, H, W, 3).
@@ -175,7 +186,7 @@ def render_video(cls: str, rng: np.random.Generator, num_frames: int,
     # never reaches the border; the pan is centred on the background middle.
     margin = int(math.ceil(max_pan * (num_frames - 1) / 2)) + 2
     bg = _textured(rng, h + 2 * margin, w + 2 * margin,
-                   cell=int(rng.integers(8, 20)))
+                   int(rng.integers(8, 20)), plain)
     pan_ang = rng.uniform(0, 2 * np.pi)
     pan_speed = rng.uniform(0.2, 1.0) * max_pan
     pan_dir = np.array([np.cos(pan_ang), np.sin(pan_ang)])
@@ -183,7 +194,7 @@ def render_video(cls: str, rng: np.random.Generator, num_frames: int,
     objects = []
     for _ in range(int(rng.integers(1, 3))):
         side = int(rng.integers(14, 27)) * 2
-        tex, mask, half = _make_object(rng, side)
+        tex, mask, half = _make_object(rng, side, plain)
         track = _object_track(cls, rng, t, pan, (h, w), side, half)
         objects.append((tex, mask, side, track))
     frames = np.empty((num_frames, h, w, 3), np.uint8)
@@ -230,7 +241,8 @@ def _write_video(path: str, frames: np.ndarray, fps: int) -> None:
 def make_toy_dataset(out_dir: str, num_videos_per_class: int = 8,
                      num_val_per_class: int = 2, num_frames: int = 48,
                      size: tuple[int, int] = (96, 128), fps: int = 12,
-                     seed: int = 0, max_pan: float = MAX_PAN) -> dict:
+                     seed: int = 0, max_pan: float = MAX_PAN,
+                     plain: bool = False) -> dict:
     """Generate the toy motion dataset in MMAction2 ``VideoDataset`` format.
 
     Args:
@@ -242,6 +254,7 @@ def make_toy_dataset(out_dir: str, num_videos_per_class: int = 8,
         fps: Frame rate stored in the container.
         seed: Master seed; the same seed reproduces identical frames.
         max_pan: Bound of the camera pan speed in px/frame (0: static).
+        plain: Smooth textures only (see :func:`render_video`).
 
     Returns:
         Dict with ``train_list``, ``val_list``, ``classes_file`` paths, the
@@ -272,7 +285,8 @@ def make_toy_dataset(out_dir: str, num_videos_per_class: int = 8,
             rng = np.random.default_rng([seed, label, idx])
             rel = f'videos/{cls}/{cls}_{idx:03d}.mp4'
             _write_video(os.path.join(out_dir, rel),
-                         render_video(cls, rng, num_frames, (h, w), max_pan),
+                         render_video(cls, rng, num_frames, (h, w), max_pan,
+                                      plain),
                          fps)
             split = 'train' if idx < num_videos_per_class else 'val'
             lists[split].append(f'{rel} {label}')
@@ -301,11 +315,13 @@ def main() -> None:
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--max-pan', type=float, default=MAX_PAN,
                    help='bound of the camera pan speed, px/frame (0: static)')
+    p.add_argument('--plain', action='store_true',
+                   help='smooth textures only: no fine grain, no stripes')
     a = p.parse_args()
     start = time.time()
     info = make_toy_dataset(a.out_dir, a.videos_per_class, a.val_per_class,
                             a.frames, (a.height, a.width), a.fps, a.seed,
-                            a.max_pan)
+                            a.max_pan, a.plain)
     print(f'wrote {info["num_videos"]} videos '
           f'({len(info["classes"])} classes) to {a.out_dir} '
           f'in {time.time() - start:.1f}s')
