@@ -6,7 +6,12 @@ PY := $(VENV)/bin/python
 DEPS := $(VENV)/.dependencies
 STAMP := $(VENV)/.installed
 TOY_DATA := data/toy
+TOY_TRAJ := $(TOY_DATA)/trajectories
+TOY_CONFIG := configs/mme/vit-tiny_toy_offline.py
 TOY_WORK_DIR := work_dirs/vit-tiny_toy
+# Extra training settings, e.g. a longer run:
+# make toy TOY_OPTIONS=train_dataloader.dataset.times=27
+TOY_OPTIONS ?=
 # The package is installed as a release is (configs, tools and
 # model-index.yml under mme_mmaction/.mim, where OpenMMLab's mim and
 # `mme_mmaction::` config paths look), again whenever a file it ships changes.
@@ -29,9 +34,15 @@ $(STAMP): $(DEPS) $(SHIPPED)
 $(TOY_DATA)/train_list.txt: tools/data/make_toy_dataset.py | $(STAMP)
 	$(PY) tools/data/make_toy_dataset.py $(TOY_DATA)
 
-toy: $(STAMP) $(TOY_DATA)/train_list.txt
-	$(PY) tools/train.py configs/mme/vit-tiny_toy.py --work-dir $(TOY_WORK_DIR) --seed 0
-	$(PY) tools/analysis/trajectory_loss_baselines.py configs/mme/vit-tiny_toy.py \
+# A stamp, not the manifest: the manifest is written before the videos.
+$(TOY_TRAJ)/.done: $(TOY_DATA)/train_list.txt | $(STAMP)
+	$(PY) tools/data/extract_trajectories.py $(TOY_DATA)/train_list.txt $(TOY_TRAJ)
+	touch $@
+
+toy: $(STAMP) $(TOY_TRAJ)/.done
+	$(PY) tools/train.py $(TOY_CONFIG) --work-dir $(TOY_WORK_DIR) --seed 0 \
+		$(if $(TOY_OPTIONS),--cfg-options $(TOY_OPTIONS))
+	$(PY) tools/analysis/trajectory_loss_baselines.py $(TOY_CONFIG) \
 		--num-samples 64 --work-dir $(TOY_WORK_DIR)
 
 test: $(STAMP)

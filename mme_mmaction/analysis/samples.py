@@ -19,7 +19,8 @@ def seeded_samples(cfg: Config,
     """Packed training samples of a config, the same ones on every call.
 
     Args:
-        cfg (Config): A pre-training config.
+        cfg (Config): A pre-training config; a dataset wrapper such as
+            ``RepeatDataset`` is looked through.
         num_samples (int): Clips to draw (without replacement where the
             dataset is large enough).
         seed (int): Seed of the choice of videos and of the pipeline's
@@ -32,7 +33,12 @@ def seeded_samples(cfg: Config,
         dict: ``inputs`` and ``data_samples`` as the dataset packs them.
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg = cfg.train_dataloader.dataset
+    # Wrappers (RepeatDataset, ConcatDataset of one) only change how often
+    # a video is drawn: choose among the videos themselves.
+    while 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    dataset_cfg = dataset_cfg.copy()
     with tempfile.TemporaryDirectory() as folder:
         if videos:
             listing = osp.join(folder, 'videos.txt')

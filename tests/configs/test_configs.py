@@ -18,6 +18,30 @@ CONFIGS = [
 ]
 
 
+def _videos(dataset):
+    """The dataset config below any wrappers (e.g. RepeatDataset)."""
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    return dataset
+
+
+def _extract_stored_targets(steps, video: Path) -> None:
+    """For a pipeline reading stored trajectories: extract ``video``'s with
+    tools/data/extract_trajectories.py and point the source at them."""
+    for step in steps:
+        source = step.get('source', {})
+        if source.get('type') != 'stored':
+            continue
+        listing = video.parent / 'list.txt'
+        listing.write_text(f'{video.name} 0\n')
+        out = video.parent / 'trajectories'
+        subprocess.run([
+            sys.executable, str(ROOT / 'tools/data/extract_trajectories.py'),
+            str(listing), str(out), '--traj-len', str(step.traj_len)
+        ], check=True, capture_output=True, cwd=ROOT)
+        source.update(root=str(out), video_root=str(video.parent))
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
 def test_config_builds_model_and_pipeline(path, tmp_path):
     from synthetic_video import moving_square, write_video
@@ -28,7 +52,9 @@ def test_config_builds_model_and_pipeline(path, tmp_path):
     size = backbone.img_size
     # A clip long enough for the config's sampling, through its pipeline.
     video = write_video(tmp_path / 'clip.mp4', moving_square(num_frames=80))
-    pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
+    dataset = _videos(cfg.train_dataloader.dataset)
+    _extract_stored_targets(dataset.pipeline, video)
+    pipeline = Compose(dataset.pipeline)
     np.random.seed(0)
     sample = pipeline(dict(filename=str(video), label=0, start_index=0,
                            modality='RGB'))
@@ -99,7 +125,7 @@ def test_every_pipeline_decodes_with_errors_that_name_the_video(path):
     """Checked opening and decoding everywhere: an unreadable video stops a
     run with its name, or is skipped with on_bad_input='skip'."""
     cfg = Config.fromfile(str(path))
-    pipelines = [cfg[key].dataset.pipeline for key in (
+    pipelines = [_videos(cfg[key].dataset).pipeline for key in (
         'train_dataloader', 'val_dataloader', 'test_dataloader')
         if cfg.get(key)]
     assert pipelines

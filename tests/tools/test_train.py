@@ -75,6 +75,33 @@ def test_train_py_trains_and_saves_a_checkpoint(single_process_run):
     assert 'Checkpoints and logs are in' in log
 
 
+def test_make_toys_offline_config_trains_on_extracted_trajectories(
+        toy_data, tmp_path):
+    """`make toy`'s path: trajectories extracted once, then read by the
+    config's stored source; every clip's target is found (no skips)."""
+    traj = tmp_path / 'trajectories'
+    run([sys.executable, 'tools/data/extract_trajectories.py',
+         f'{toy_data}/train_list.txt', str(traj)])
+    inner = 'train_dataloader.dataset.dataset'
+    log = run([
+        sys.executable, 'tools/train.py',
+        str(ROOT / 'configs/mme/vit-tiny_toy_offline.py'), '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        f'{inner}.ann_file={toy_data}/train_list.txt',
+        f'{inner}.data_prefix.video={toy_data}',
+        f'{inner}.pipeline.5.source.root={traj}',
+        f'{inner}.pipeline.5.source.video_root={toy_data}',
+        'train_dataloader.dataset.times=2', 'train_dataloader.batch_size=3',
+        'train_dataloader.num_workers=0', 'train_cfg.max_epochs=1',
+        'model.backbone.arch.depth=2', 'default_hooks.logger.interval=1'
+    ])
+    # 9 videos, twice, in batches of 3: 6 iterations.
+    assert len(losses(log)) == 6
+    traj_losses = [float(x) for x in re.findall(r'loss_traj: ([0-9.]+)', log)]
+    assert len(traj_losses) == 6 and all(x > 0 for x in traj_losses)
+    assert (tmp_path / 'work' / 'epoch_1.pth').exists()
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
