@@ -34,7 +34,7 @@ def seeded_samples(cfg: Config,
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     dataset_cfg = cfg.train_dataloader.dataset
-    # Wrappers (RepeatDataset, ConcatDataset of one) only change how often
+    # Wrappers (RepeatDataset, ClassBalancedDataset) only change how often
     # a video is drawn: choose among the videos themselves.
     while 'dataset' in dataset_cfg:
         dataset_cfg = dataset_cfg['dataset']
