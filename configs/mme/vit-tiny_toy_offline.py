@@ -10,27 +10,15 @@ _base_ = ['./vit-tiny_toy.py']
 
 data_root = 'data/toy'
 traj_root = f'{data_root}/trajectories'
+# The base's steps, with plain decoding and the stored source.
 train_pipeline = [
-    dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1),
+    *_base_.train_pipeline[:2],
     dict(type='CheckedDecordDecode'),
+    *_base_.train_pipeline[3:5],
     dict(
-        type='MultiScaleCrop',
-        input_size=96,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1),
-    dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    dict(
-        type='TrajectoryTarget',
-        traj_len=4,
+        _base_.train_pipeline[5],
         source=dict(type='stored', root=traj_root, video_root=data_root)),
-    dict(type='TubeMaskGenerator', mask_ratio=0.7),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(
-        type='PackActionInputs',
-        algorithm_keys=('mask', 'trajectories', 'traj_valid'),
-        meta_keys=('img_shape', 'filename'))
+    *_base_.train_pipeline[6:],
 ]
 train_dataloader = dict(
     dataset=dict(
