@@ -7,31 +7,46 @@ TINY_MME = dict(
     backbone=dict(type='MaskedMotionEncoder',
                   arch=dict(embed_dims=48, depth=2, num_heads=3),
                   img_size=32, num_frames=4, use_mean_pooling=False),
-    neck=dict(type='MMEDecoder', num_tokens=8, in_channels=48,
-              embed_dims=24, num_heads=3),
-    head=dict(type='MMEPretrainHead', in_channels=24, hidden_channels=32),
-    target_generator=dict(type='HOGGenerator'))
+    neck=dict(type='MMEDecoder', embed_dims=24, num_heads=3),
+    head=dict(type='MMEPretrainHead', hidden_channels=32),
+    target_generator=dict(type='HOGGenerator'),
+    motion_generator=dict(type='TrajectoryTargetGenerator', traj_len=4))
 
 
 def tiny_mme_config(root, traj_norm: str, traj_len: int = 2) -> dict:
     """TINY_MME on ``root/list.txt``: 4 frames with stride ``traj_len``,
     centre-cropped to 32 x 32, half the tokens masked."""
-    head = dict(TINY_MME['head'], traj_len=traj_len, traj_norm=traj_norm,
-                traj_act_cfg=None)
+    model = dict(
+        TINY_MME,
+        head=dict(TINY_MME['head'], traj_act_cfg=None),
+        motion_generator=dict(TINY_MME['motion_generator'],
+                              traj_len=traj_len, norm=traj_norm))
     pipeline = [
         dict(type='CheckedDecordInit'),
         dict(type='SampleFrames', clip_len=4, frame_interval=traj_len,
              num_clips=1),
         dict(type='DecordDecodeWithTrajectoryFrames', traj_len=traj_len),
         dict(type='CenterCrop', crop_size=32),
-        dict(type='TrajectoryTarget', traj_len=traj_len),
+        dict(type='TrajectoryTarget'),
         dict(type='TubeMaskGenerator', mask_ratio=0.5),
         dict(type='FormatShape', input_format='NCTHW'),
         dict(type='PackActionInputs',
              algorithm_keys=('mask', 'trajectories', 'traj_valid')),
     ]
     return dict(
-        model=dict(TINY_MME, head=head),
+        model=model,
         train_dataloader=dict(dataset=dict(
             type='VideoDataset', ann_file=f'{root}/list.txt',
             data_prefix=dict(video=str(root)), pipeline=pipeline)))
+
+
+# MotionMAE with two decoders (Ind) on TINY_MME's encoder.
+TINY_MOTIONMAE = dict(
+    type='MotionMAE',
+    backbone=TINY_MME['backbone'],
+    neck=dict(type='MMEDecoder', embed_dims=24, num_heads=3),
+    head=dict(type='PixelPretrainHead'),
+    target_generator=dict(type='PixelTargetGenerator'),
+    motion_generator=dict(type='FrameDifferenceTarget'),
+    motion_neck=dict(type='MMEDecoder', embed_dims=12, num_heads=3),
+    motion_head=dict(type='PixelPretrainHead', loss_name='diff'))

@@ -14,15 +14,12 @@ model = dict(
         arch=dict(_delete_=True, embed_dims=192, depth=4, num_heads=3),
         img_size=64,
         num_frames=8),
-    neck=dict(num_tokens=64, in_channels=192, embed_dims=128, num_heads=4),
+    neck=dict(embed_dims=128, num_heads=4),
+    head=dict(hidden_channels=256, traj_act_cfg=None),
     # Raw displacements, not PatchStd: on the toy PatchStd's target holds
     # no learnable motion and raw ties with the other options (decision
     # table in docs/pretraining.md). ViT-B configs keep PatchStd.
-    head=dict(
-        in_channels=128,
-        hidden_channels=256,
-        traj_norm='none',
-        traj_act_cfg=None))
+    motion_generator=dict(norm='none'))
 
 train_pipeline = [
     dict(type='CheckedDecordInit'),
@@ -35,7 +32,7 @@ train_pipeline = [
         random_crop=False,
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    dict(type='TrajectoryTarget', traj_len=4),
+    dict(type='TrajectoryTarget'),
     dict(type='TubeMaskGenerator', mask_ratio=0.7),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(

@@ -5,7 +5,5 @@
 _base_ = ['./vit-tiny_toy.py']
 
 model = dict(
-    head=dict(
-        traj_norm='patch_std',
-        patch_std_min_std=0.,
-        traj_act_cfg=dict(_delete_=True, type='Tanh')))
+    head=dict(traj_act_cfg=dict(_delete_=True, type='Tanh')),
+    motion_generator=dict(norm='patch_std', patch_std_min_std=0.))

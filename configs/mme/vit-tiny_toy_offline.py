@@ -10,10 +10,10 @@ _base_ = ['./vit-tiny_toy.py']
 
 data_root = 'data/toy'
 traj_root = f'{data_root}/trajectories'
-# The base's steps, with plain decoding and the stored source.
+# The base's steps, decoding only the sampled frames, with the stored source.
 train_pipeline = [
     *_base_.train_pipeline[:2],
-    dict(type='CheckedDecordDecode'),
+    dict(_base_.train_pipeline[2], raw_frames=False),
     *_base_.train_pipeline[3:5],
     dict(
         _base_.train_pipeline[5],

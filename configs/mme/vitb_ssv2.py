@@ -10,4 +10,4 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(traj_len=2))
+model = dict(motion_generator=dict(traj_len=2))

@@ -7,11 +7,11 @@ _base_ = ['../mme/vit-tiny_toy.py']
 model = dict(
     type='MaskedVideoPretrainer',
     neck=dict(embed_dims=384, depth=4, num_heads=6),
-    head=dict(_delete_=True, type='PixelPretrainHead', in_channels=384,
-              out_channels=2 * 16 * 16 * 3),
+    head=dict(_delete_=True, type='PixelPretrainHead'),
     target_generator=dict(
         _delete_=True, type='PixelTargetGenerator', patch_size=16,
-        tubelet_size=2))
+        tubelet_size=2),
+    motion_generator=None)
 
 train_pipeline = [
     dict(type='CheckedDecordInit'),

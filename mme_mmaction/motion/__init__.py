@@ -1,12 +1,9 @@
-"""Motion targets: optical flow, point tracking, per-token normalisation.
+"""Motion: optical flow, point tracking, trajectory storage.
 
 Plain numpy / OpenCV / torch code with no registries.
 """
 from .dense import native_grid_trajectories
 from .flow import DEFAULT_FLOW, OpticalFlow
-from .patch_std import patch_std, token_validity, trajectory_tokens
-from .token_norm import (TRAJ_NORMS, normalize_trajectory_tokens,
-                         trajectory_channels)
 from .tracking import bilinear_sample, cell_centres, track_points
 from .storage import (ReleaseFlowReader, TrajectoryReader, dequantize_flow,
                       quantize_flow, read_manifest, read_release_trajectories,
@@ -14,10 +11,8 @@ from .storage import (ReleaseFlowReader, TrajectoryReader, dequantize_flow,
                       write_release_trajectories, write_trajectories)
 
 __all__ = [
-    'DEFAULT_FLOW',
-    'OpticalFlow', 'bilinear_sample', 'native_grid_trajectories', 'cell_centres', 'patch_std',
-    'token_validity', 'track_points', 'trajectory_tokens', 'TRAJ_NORMS',
-    'normalize_trajectory_tokens', 'trajectory_channels',
+    'DEFAULT_FLOW', 'OpticalFlow', 'bilinear_sample',
+    'native_grid_trajectories', 'cell_centres', 'track_points',
     'ReleaseFlowReader', 'TrajectoryReader', 'dequantize_flow',
     'quantize_flow', 'read_manifest', 'read_release_trajectories',
     'write_manifest', 'write_release_flow', 'write_release_trajectories',

@@ -82,7 +82,7 @@ def _default_pipeline(height: int, width: int) -> List[dict]:
         dict(type='DecordDecodeWithTrajectoryFrames',
              traj_len=DEFAULT_TRAJ_LEN),
         dict(type='Resize', scale=size, keep_ratio=False),
-        dict(type='TrajectoryTarget', traj_len=DEFAULT_TRAJ_LEN),
+        dict(type='TrajectoryTarget'),
         dict(type='TubeMaskGenerator', mask_ratio=0.7),
     ]
 

@@ -12,8 +12,8 @@ from mmengine.dataset import Compose
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = [
-    p for p in sorted((ROOT / 'configs' / 'mme').glob('*.py')) +
-    sorted((ROOT / 'configs' / 'videomae').glob('*.py'))
+    p for method in ('mme', 'videomae', 'motionmae')
+    for p in sorted((ROOT / 'configs' / method).glob('*.py'))
     if not p.name.startswith('vit-base-p16_mme-pretrain')  # aliases
 ]
 
@@ -28,6 +28,8 @@ def _videos(dataset):
 def _extract_stored_targets(steps, video: Path) -> None:
     """For a pipeline reading stored trajectories: extract ``video``'s with
     tools/data/extract_trajectories.py and point the source at them."""
+    traj_len = {step.type: step.get('traj_len') for step in steps
+                }.get('DecordDecodeWithTrajectoryFrames')
     for step in steps:
         source = step.get('source', {})
         if source.get('type') != 'stored':
@@ -37,7 +39,7 @@ def _extract_stored_targets(steps, video: Path) -> None:
         out = video.parent / 'trajectories'
         subprocess.run([
             sys.executable, str(ROOT / 'tools/data/extract_trajectories.py'),
-            str(listing), str(out), '--traj-len', str(step.traj_len)
+            str(listing), str(out), '--traj-len', str(traj_len)
         ], check=True, capture_output=True, cwd=ROOT)
         source.update(root=str(out), video_root=str(video.parent))
 
@@ -61,13 +63,13 @@ def test_config_builds_model_and_pipeline(path, tmp_path):
     assert sample['inputs'].shape == (1, 3, frames, size, size)
     data = sample['data_samples']
     tokens = frames // 2 * (size // 16)**2
-    assert data.mask.shape == (tokens, ) == (cfg.model.neck.num_tokens, )
+    assert data.mask.shape == (tokens, ) == (model.neck.num_tokens, )
     if cfg.model.type == 'MME':
-        assert data.trajectories.shape == (frames // 2,
-                                           cfg.model.head.traj_len, 2,
+        traj_len = cfg.model.motion_generator.traj_len
+        assert data.trajectories.shape == (frames // 2, traj_len, 2,
                                            size // 8, size // 8)
         assert model.head.traj_pred[2].out_features == \
-            2 * cfg.model.head.traj_len * 4
+            model.motion_generator.out_channels
     # The packed sample goes through the model's preprocessor and loss.
     with torch.no_grad():
         batch = model.data_preprocessor(
@@ -78,7 +80,8 @@ def test_config_builds_model_and_pipeline(path, tmp_path):
 
 @pytest.mark.parametrize('config', [
     'configs/mme/vitb_ssv2.py', 'configs/mme/vitb_k400.py',
-    'configs/videomae/vitb_k400_pixel.py'
+    'configs/videomae/vitb_k400_pixel.py',
+    'configs/motionmae/vitb_ssv2_motionmae.py'
 ])
 def test_vit_b_pre_training_trains_one_iteration_on_a_real_video(
         config, tmp_path):
@@ -119,6 +122,12 @@ ALL_CONFIGS = sorted(p for p in (ROOT / 'configs').rglob('*.py')
                      if '_base_' not in p.parts)
 
 
+def test_config_names_are_unique():
+    """mim finds a config by its file name alone."""
+    names = [p.name for p in ALL_CONFIGS]
+    assert len(names) == len(set(names))
+
+
 @pytest.mark.parametrize('path', ALL_CONFIGS,
                          ids=lambda p: str(p.relative_to(ROOT / 'configs')))
 def test_every_pipeline_decodes_with_errors_that_name_the_video(path):
@@ -145,7 +154,7 @@ def test_every_pipeline_decodes_with_errors_that_name_the_video(path):
 def test_videomae_configs_use_videomaes_own_recipe(path):
     """Decoder 384 wide, 4 blocks, 6 heads; tube masking at 0.9."""
     cfg = Config.fromfile(str(path))
-    decoder = MODELS.build(cfg.model.neck)
+    decoder = MODELS.build(cfg.model).neck
     assert len(decoder.blocks) == 4
     assert decoder.embed_dims == 384
     assert decoder.blocks[0].attn.num_heads == 6
@@ -155,16 +164,43 @@ def test_videomae_configs_use_videomaes_own_recipe(path):
 
 
 def test_the_faithful_toy_config_gives_methods_target():
-    """METHOD §4.4's PatchStd example through the config's head."""
+    """METHOD §4.4's PatchStd example through the config's model."""
     cfg = Config.fromfile(str(ROOT / 'configs/mme/vit-tiny_toy_faithful.py'))
-    head = MODELS.build(cfg.model.head)
-    assert isinstance(head.traj_pred[-1], torch.nn.Tanh)
-    traj = torch.zeros(1, 1, cfg.model.head.traj_len, 2, 2, 2)
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.head.traj_pred[-1], torch.nn.Tanh)
+    traj = torch.zeros(1, 1, model.motion_generator.traj_len, 2, 2, 2)
     traj[0, 0, :, 0, 1, 1] = 1.  # one of the 4 cells moves 1 px right
-    target, validity = head.trajectory_target(
+    target, validity = model.motion_generator(
         traj, torch.ones(1, 1, 2, 2, dtype=torch.bool))
     dx = target[0, 0].reshape(2, -1, 4)[0]
     torch.testing.assert_close(
         dx, torch.tensor([-0.49998, -0.49998, -0.49998,
                           1.49994]).expand_as(dx), atol=5e-6, rtol=0)
     assert target[0, 0].reshape(2, -1, 4)[1].abs().max() == 0
+
+
+@pytest.mark.parametrize('dataset', ['k400', 'ssv2'])
+def test_methods_are_one_model_line_apart(dataset):
+    """Beside the model, the sibling configs differ from MME's only in
+    the data (no trajectories) and, for MotionMAE, the mask step."""
+    paths = {'mme': f'configs/mme/vitb_{dataset}.py',
+             'motionmae': f'configs/motionmae/vitb_{dataset}_motionmae.py'}
+    if dataset == 'k400':
+        paths['videomae'] = 'configs/videomae/vitb_k400_pixel.py'
+    cfgs = {name: Config.fromfile(str(ROOT / path)).to_dict()
+            for name, path in paths.items()}
+    steps = {name: [s['type'] for s in cfg['train_pipeline']]
+             for name, cfg in cfgs.items()}
+    assert steps['motionmae'][6] == 'SliceRandomMaskGenerator'
+    assert {'DecordDecodeWithTrajectoryFrames', 'TrajectoryTarget'} <= set(
+        steps['mme']) and 'TrajectoryTarget' not in steps['motionmae']
+    for cfg in cfgs.values():
+        for key in ('model', 'train_pipeline', 'train_dataloader'):
+            cfg.pop(key)
+    assert all(cfg == cfgs['mme'] for cfg in cfgs.values())
+    if dataset == 'k400':
+        pixel = Config.fromfile(str(ROOT / paths['videomae']))
+        sibling = Config.fromfile(str(ROOT / paths['motionmae']))
+        differs = [i for i, (a, b) in enumerate(
+            zip(pixel.train_pipeline, sibling.train_pipeline)) if a != b]
+        assert differs == [6]

@@ -29,11 +29,11 @@ def square(tmp_path_factory):
 
 
 def pipeline(video, geometry, source=None, decode='online', **target):
-    decoder = (dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4)
-               if decode == 'online' else dict(type='DecordDecode'))
+    decoder = dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4,
+                   raw_frames=decode == 'online')
     run = Compose([
         dict(type='CheckedDecordInit'), decoder, *geometry,
-        dict(type='TrajectoryTarget', traj_len=4, source=source, **target)
+        dict(type='TrajectoryTarget', source=source, **target)
     ])
     return run(dict(filename=video, frame_inds=np.array([0, 4, 8, 12]),
                     clip_len=4, num_clips=1, modality='RGB', start_index=0))
@@ -134,7 +134,8 @@ def test_skip_policy_counts_and_returns_none(tmp_path, square):
     from mme_mmaction.datasets.transforms.bad_input import SkipsBadInput
     before = sum(SkipsBadInput.skipped.values())
     run = Compose([
-        dict(type='CheckedDecordInit'), dict(type='DecordDecode'),
+        dict(type='CheckedDecordInit'),
+        dict(type='DecordDecodeWithTrajectoryFrames', raw_frames=False),
         dict(type='TrajectoryTarget', on_bad_input='skip',
              source=dict(type='stored', root=str(tmp_path)))
     ])

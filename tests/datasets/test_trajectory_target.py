@@ -1,7 +1,6 @@
 """Online trajectory targets on decoded videos with known motion."""
 import numpy as np
 import pytest
-from mmaction.registry import TRANSFORMS
 from mmengine.dataset import Compose
 
 from mme_mmaction.datasets.transforms import (DecordDecodeWithTrajectoryFrames,
@@ -24,7 +23,7 @@ def run(video, geometry, frame_inds=(0, 4), traj_len=4):
         dict(type='DecordInit'),
         dict(type='DecordDecodeWithTrajectoryFrames', traj_len=traj_len),
         *geometry,
-        dict(type='TrajectoryTarget', traj_len=traj_len),
+        dict(type='TrajectoryTarget'),
     ])
     return pipeline(
         dict(filename=video, frame_inds=np.array(frame_inds),
@@ -144,23 +143,53 @@ def test_each_raw_frame_is_decoded_once(square_video):
                                                   [5, 6, 7, 8, 9]]
 
 
-def test_short_videos_and_mismatched_lengths_are_clear_errors(square_video):
+def test_without_raw_frames_only_the_sampled_frames_are_decoded(
+        square_video):
+    results = Compose([
+        dict(type='DecordInit'),
+        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=3,
+             tubelet_size=1, raw_frames=False)
+    ])(dict(filename=square_video, frame_inds=np.array([0, 4]), clip_len=2,
+            num_clips=1, modality='RGB'))
+    assert len(results['imgs']) == 2 and 'traj_frames' not in results
+    assert results['traj_len'] == 3 and results['tubelet_size'] == 1
+
+
+def test_short_videos_and_missing_settings_are_clear_errors(square_video):
     with pytest.raises(ValueError, match='square.mp4.*24 frames'):
         run(square_video, [], frame_inds=(20, 22))
-    decode = TRANSFORMS.build(dict(type='DecordDecodeWithTrajectoryFrames',
-                                   traj_len=2))
-    pipeline = Compose([dict(type='DecordInit'), decode,
-                        TrajectoryTarget(traj_len=4)])
-    with pytest.raises(ValueError, match='traj_len=2'):
-        pipeline(dict(filename=square_video, frame_inds=np.array([0, 4]),
-                      clip_len=2, num_clips=1, modality='RGB'))
+    sample = dict(filename=square_video, frame_inds=np.array([0, 4]),
+                  clip_len=2, num_clips=1, modality='RGB')
+    plain = Compose([dict(type='DecordInit'), dict(type='DecordDecode'),
+                     TrajectoryTarget()])
+    with pytest.raises(KeyError, match=r"\['traj_len', 'tubelet_size'\].*"
+                       'DecordDecodeWithTrajectoryFrames'):
+        plain(dict(sample))
+    no_frames = Compose([
+        dict(type='DecordInit'),
+        dict(type='DecordDecodeWithTrajectoryFrames', raw_frames=False),
+        TrajectoryTarget()
+    ])
+    with pytest.raises(KeyError, match='online trajectory source.*'
+                       'raw_frames=True'):
+        no_frames(dict(sample))
+
+
+def test_sources_are_registered_and_unknown_ones_are_named():
+    from mme_mmaction.datasets.transforms.trajectory_sources import (
+        OnlineFlow, StoredTrajectories)
+    from mme_mmaction.registry import TRAJECTORY_SOURCES
+    assert TRAJECTORY_SOURCES.get('online') is OnlineFlow
+    assert TRAJECTORY_SOURCES.get('StoredTrajectories') is StoredTrajectories
+    with pytest.raises(ValueError, match="'optical'.*release_flow"):
+        TrajectoryTarget(source=dict(type='optical'))
 
 
 def test_bikes_cyclists_differ_from_the_panning_background(shared_video):
     import torch
 
-    from mme_mmaction.models.heads import MMEPretrainHead
-    from mme_mmaction.motion import patch_std, trajectory_tokens
+    from mme_mmaction.models import (TrajectoryTargetGenerator, patch_std,
+                                     trajectory_tokens)
     video = str(shared_video('bikes.mp4'))
     # 640 x 272 street scene: resize to 224 x 96 keeps the whole frame.
     results = run(video, [dict(type='Resize', scale=(224, 96),
@@ -177,9 +206,9 @@ def test_bikes_cyclists_differ_from_the_panning_background(shared_video):
     background = motion[rigid].median()
     assert background > 0.5
     assert (motion - background).abs().max() > 10
-    # PatchStd (with the head's default noise floor) of panning tokens is
-    # near zero; tokens with relative motion keep unit-scale targets.
-    floor = MMEPretrainHead().patch_std_min_std
+    # PatchStd (with the generator's default noise floor) of panning tokens
+    # is near zero; tokens with relative motion keep unit-scale targets.
+    floor = TrajectoryTargetGenerator().patch_std_min_std
     assert patch_std(tokens[rigid], min_std=floor).abs().max() < 0.5
     moving = tokens.std(-1).amax((1, 2)) > 2
     assert patch_std(tokens[moving],
@@ -193,7 +222,7 @@ def test_flow_on_the_crop_with_a_margin_matches_whole_frame_flow(
     near = Compose([
         dict(type='DecordInit'),
         dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4), *crop,
-        dict(type='TrajectoryTarget', traj_len=4,
+        dict(type='TrajectoryTarget',
              source=dict(type='online', margin=0.25))
     ])(dict(filename=square_video, frame_inds=np.array([0, 4]), clip_len=2,
             num_clips=1, modality='RGB', start_index=0))

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from mme_mmaction.datasets.transforms import TubeMaskGenerator
+from mme_mmaction.datasets.transforms import (SliceRandomMaskGenerator,
+                                              TubeMaskGenerator)
 
 
 def make(seed, **kwargs):
@@ -36,3 +37,21 @@ def test_bad_shapes_and_ratios_are_rejected():
         TubeMaskGenerator().transform(dict(img_shape=(100, 224), clip_len=16))
     with pytest.raises(ValueError, match='mask_ratio'):
         TubeMaskGenerator(1.0)
+
+
+def test_slice_masks_have_176_of_196_per_slice_at_different_places():
+    np.random.seed(0)
+    mask = SliceRandomMaskGenerator().transform(
+        dict(img_shape=(224, 224), clip_len=16))['mask']
+    assert mask.shape == (1568, ) and mask.sum() == 1408
+    slices = mask.reshape(8, 196)
+    assert (slices.sum(1) == 176).all()
+    assert len({row.tobytes() for row in slices}) == 8
+
+
+def test_slice_masks_check_like_tube_masks():
+    with pytest.raises(ValueError, match='tubes'):
+        SliceRandomMaskGenerator().transform(
+            dict(img_shape=(224, 224), clip_len=15))
+    assert 'SliceRandomMaskGenerator(mask_ratio=0.9' in repr(
+        SliceRandomMaskGenerator())

@@ -77,3 +77,15 @@ def test_decoder_outputs_masked_tokens_in_ascending_order():
     assert nothing.shape == (1, 0, 6)
     with pytest.raises(ValueError, match='8 tokens'):
         decoder(torch.randn(1, 4, 6), torch.zeros(1, 10, dtype=torch.bool))
+
+
+def test_sizes_come_from_the_parts_and_contradictions_are_named():
+    model = MODELS.build(TINY_MME)
+    assert model.neck.num_tokens == 8 and model.neck.pos_embed.shape[1] == 8
+    assert model.head.traj_pred[0].in_features == 24
+    assert model.head.hog_channels == 108
+    assert model.head.traj_channels == 2 * 4 * 4
+    wrong = dict(TINY_MME, neck=dict(TINY_MME['neck'], num_tokens=10))
+    with pytest.raises(ValueError, match=r'model.neck.num_tokens=10 but the '
+                       'model needs 8'):
+        MODELS.build(wrong)

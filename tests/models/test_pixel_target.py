@@ -28,7 +28,7 @@ def test_pixel_loss_is_the_mean_square_over_masked_tokens():
         head.pred.bias.zero_()
     x = torch.tensor([[[1., 2.]]])  # the prediction for the masked token
     target = torch.tensor([[[100., 100.], [0., 4.]]])  # token 0 is visible
-    loss = head.loss(x, torch.tensor([[False, True]]), target)
+    loss = head.loss(x, target, torch.tensor([[False, True]]))
     assert loss['loss_pixel'].item() == (1 + 4) / 2
 
 

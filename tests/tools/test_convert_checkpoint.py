@@ -93,7 +93,9 @@ def pretrain_parts():
     decoder = randomized(
         MMEDecoder(num_tokens=8, in_channels=48, embed_dims=24, num_heads=3),
         1)
-    heads = randomized(MMEPretrainHead(in_channels=24, hidden_channels=32), 5)
+    heads = randomized(
+        MMEPretrainHead(in_channels=24, hidden_channels=32, traj_channels=32,
+                        hog_channels=108), 5)
     return encoder, decoder, heads
 
 

@@ -22,8 +22,8 @@ def pan_config(tmp_path_factory):
 
 def test_variants_parse_as_literals_and_strings():
     assert tool.parse_variant(
-        ['a', 'model.head.traj_norm=log', 'steps=3', 'x.y={"type": "Tanh"}']
-    ) == ('a', {'model.head.traj_norm': 'log', 'steps': 3,
+        ['a', 'model.motion_generator.norm=log', 'steps=3', 'x.y={"type": "Tanh"}']
+    ) == ('a', {'model.motion_generator.norm': 'log', 'steps': 3,
                 'x.y': {'type': 'Tanh'}})
     with pytest.raises(ValueError, match="'steps' is not KEY=VALUE"):
         tool.parse_variant(['a', 'steps'])
@@ -41,7 +41,7 @@ def test_a_dict_replaces_a_none_entry(pan_config):
 def test_baselines_agree_with_the_baseline_tool_and_training_learns(
         pan_config):
     rows = tool.study(pan_config, [('raw', {}), ('log', {
-        'model.head.traj_norm': 'log'})], seeds=[0], steps=30, lr=3e-3,
+        'model.motion_generator.norm': 'log'})], seeds=[0], steps=30, lr=3e-3,
                       train_clips=4, eval_clips=3)
     assert [r['variant'] for r in rows] == ['raw', 'log']
     raw = rows[0]

@@ -234,3 +234,34 @@ def test_test_py_explains_that_pre_training_configs_have_no_test_loop(
         text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode != 0
     assert 'evaluated by fine-tuning' in result.stderr
+
+
+@pytest.mark.parametrize('config', [
+    'configs/motionmae/vit-tiny_toy_motionmae.py',
+    'configs/motionmae/vit-tiny_toy_motionmae-sha.py',
+])
+def test_sibling_toy_pretrains_and_fine_tunes_with_the_stock_recognizer(
+        config, toy_data, tmp_path):
+    log = run([sys.executable, 'tools/train.py', config] +
+              small_run_options(toy_data, tmp_path / 'pre'))
+    assert len(losses(log)) == 3
+    checkpoint = tmp_path / 'pre' / 'epoch_1.pth'
+    data = [
+        f'{split}_dataloader.{key}'
+        for split, ann in (('train', 'train'), ('val', 'val'), ('test', 'val'))
+        for key in (f'dataset.ann_file={toy_data}/{ann}_list.txt',
+                    f'dataset.data_prefix.video={toy_data}', 'num_workers=0',
+                    'persistent_workers=False')
+    ]
+    log = run([
+        sys.executable, 'tools/train.py',
+        'configs/recognition/vit-tiny_mme-pre_toy.py', '--work-dir',
+        str(tmp_path / 'finetune'), '--cfg-options',
+        f'model.backbone.init_cfg.checkpoint={checkpoint}',
+        'model.backbone.depth=2', 'train_cfg.max_epochs=1', *data
+    ])
+    assert f'load backbone. in model from: {checkpoint}' in log
+    missing = re.search(r'missing keys in source state_dict: (.*)', log)
+    assert missing and missing[1].split(', ') == ['fc_norm.weight',
+                                                  'fc_norm.bias']
+    assert 'acc/top1' in log

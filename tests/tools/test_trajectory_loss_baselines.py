@@ -53,25 +53,30 @@ def test_patch_std_removes_the_pan(pan_video):
 
 def test_zero_baseline_is_the_heads_loss_of_a_zero_prediction(pan_video):
     cfg = _cfg(pan_video, 'none')
-    head = MODELS.build(cfg.model.head)
+    model = MODELS.build(cfg.model)
+    head, generator = model.head, model.motion_generator
     torch.nn.init.zeros_(head.traj_pred[-2].weight)
     torch.nn.init.zeros_(head.traj_pred[-2].bias)
     sample = DATASETS.build(cfg.train_dataloader.dataset)[0]['data_samples']
-    err_zero, _, _, num_masked = baselines.sample_errors(head, sample)
+    err_zero, _, _, num_masked = baselines.sample_errors(generator, sample)
     mask = torch.as_tensor(sample.mask)[None]
+    traj, validity = generator(torch.as_tensor(sample.trajectories)[None],
+                               torch.as_tensor(sample.traj_valid)[None])
     losses = head.loss(
-        torch.randn(1, int(mask.sum()), 24), mask,
-        torch.rand(1, mask.shape[1], 108),
-        torch.as_tensor(sample.trajectories)[None],
-        torch.as_tensor(sample.traj_valid)[None])
+        torch.randn(1, int(mask.sum()), 24), traj, validity,
+        torch.rand(1, mask.shape[1], 108), mask)
     assert losses['loss_traj'].item() == pytest.approx(
         0.5 * err_zero / num_masked, rel=1e-5)
 
 
-def test_a_head_without_trajectories_is_refused(pan_video):
+def test_a_model_without_trajectories_is_refused(pan_video):
     cfg = _cfg(pan_video, 'none')
-    cfg.model.head = dict(type='PixelPretrainHead', in_channels=24)
-    with pytest.raises(TypeError, match='PixelPretrainHead has no traj'):
+    cfg.model = dict(cfg.model, type='MaskedVideoPretrainer',
+                     motion_generator=None,
+                     head=dict(type='PixelPretrainHead'),
+                     target_generator=dict(type='PixelTargetGenerator'))
+    with pytest.raises(TypeError, match='MaskedVideoPretrainer makes no '
+                       'trajectory targets'):
         baselines.trajectory_loss_baselines(cfg, num_samples=1)
 
 

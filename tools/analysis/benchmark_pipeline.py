@@ -61,7 +61,7 @@ def pipelines(traj_root: str) -> Dict[str, list]:
     head = [dict(type='DecordInit'),
             dict(type='SampleFrames', clip_len=16, frame_interval=4,
                  num_clips=1)]
-    target = dict(type='TrajectoryTarget', traj_len=4)
+    target = dict(type='TrajectoryTarget')
     return {
         'VideoMAE (decode + crop + mask)':
         head + [dict(type='DecordDecode')] + GEOMETRY + TAIL,

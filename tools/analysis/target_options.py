@@ -17,8 +17,8 @@ read as Python literals, else as strings; a dict replaces the entry) or
 
 Example (the decision table of docs/pretraining.md):
     python tools/analysis/target_options.py configs/mme/vit-tiny_toy.py \\
-        --variant raw model.head.traj_norm=none \\
-        --variant log model.head.traj_norm=log --seeds 0 1
+        --variant raw model.motion_generator.norm=none \\
+        --variant log model.motion_generator.norm=log --seeds 0 1
 """
 import argparse
 import ast
@@ -122,16 +122,17 @@ def train_and_score(cfg: Config, train_clips: List[dict],
         logged.append(losses['loss_traj'].item())
     wall = time.monotonic() - start
     model.eval()
-    head = model.head
     totals = torch.zeros(4, dtype=torch.float64)
     with torch.no_grad():
         for clip in eval_clips:
             data = model.data_preprocessor(pseudo_collate([clip]), False)
-            out = model._decode(data['inputs'], data['data_samples'])
-            pred = head(out['x'])[0][0].float()
-            target, valid = head.trajectory_target(out['trajectories'],
-                                                   out['traj_valid'])
-            target, valid, mask = target[0], valid[0], out['mask'][0]
+            clips, mask = model._clips_and_mask(data['inputs'],
+                                                data['data_samples'])
+            x = model.neck(model.backbone(clips, mask), mask)
+            pred = model.head(x)[0][0].float()
+            target, valid = model._trajectory_targets(data['data_samples'],
+                                                      clips)
+            target, valid, mask = target[0], valid[0], mask[0]
             seen = ~mask & valid.bool()
             copied = target[seen].mean(0) if seen.any() else torch.zeros_like(
                 target[0])

@@ -27,6 +27,7 @@ import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.analysis import (TargetStats, add_sample_args,
                                    config_from_args, seeded_samples)
+from mme_mmaction.models import TrajectoryTargetGenerator
 
 
 def target_stats(cfg: Config, num_samples: int = 32, seed: int = 0,
@@ -40,11 +41,12 @@ def target_stats(cfg: Config, num_samples: int = 32, seed: int = 0,
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model).eval()
-    if not hasattr(model.head, 'trajectory_target'):
-        raise TypeError(f'{type(model.head).__name__} makes no trajectory '
-                        'targets: this tool needs an MME head.')
+    motion = getattr(model, 'motion_generator', None)
+    if not isinstance(motion, TrajectoryTargetGenerator):
+        raise TypeError(f'{type(model).__name__} makes no trajectory '
+                        'targets: this tool needs an MME model.')
     generator = model.target_generator
-    cells = model.head.cells_per_patch**2
+    cells = motion.cells_per_patch**2
     stats = dict(trajectory=TargetStats(cells, rel_tol),
                  hog=TargetStats(cells, rel_tol))
     for packed in seeded_samples(cfg, num_samples, seed, videos):
@@ -55,7 +57,7 @@ def target_stats(cfg: Config, num_samples: int = 32, seed: int = 0,
         grid = (frames // generator.tubelet_size,
                 height // generator.patch_size, width // generator.patch_size)
         mask = torch.as_tensor(np.asarray(sample.mask)).bool()
-        traj, valid = model.head.trajectory_target(
+        traj, valid = motion(
             torch.as_tensor(np.asarray(sample.trajectories))[None],
             torch.as_tensor(np.asarray(sample.traj_valid))[None])
         stats['trajectory'].add(traj[0], valid[0].bool(), mask, grid)

@@ -13,7 +13,7 @@ so a rerun draws the same crops and masks):
 * ``zero``: predict 0 for every masked token (an untrained Tanh head).
 * ``visible mean``: predict, for every masked token of a clip, the mean
   target of the clip's valid visible tokens (the best constant a model could
-  copy from what it sees, e.g. camera pan with ``traj_norm='none'``).
+  copy from what it sees, e.g. camera pan with ``norm='none'``).
 
 With ``--checkpoint``, the pre-trained model's own ``loss_traj`` on the same
 clips is printed beside them: a fair comparison, where the logged training
@@ -43,13 +43,14 @@ import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.analysis import (add_sample_args, config_from_args,
                                    first_and_last, seeded_samples)
+from mme_mmaction.models import TrajectoryTargetGenerator
 
 
-def sample_errors(head: torch.nn.Module, sample) -> np.ndarray:
+def sample_errors(generator: torch.nn.Module, sample) -> np.ndarray:
     """Summed squared errors of the baselines on one packed sample.
 
     Args:
-        head (nn.Module): The pre-training head (gives targets, validity).
+        generator (nn.Module): The model's trajectory target generator.
         sample (ActionDataSample): With ``trajectories`` (T', L, 2, Hc, Wc),
             ``traj_valid`` (T', Hc, Wc) and ``mask`` (N,).
 
@@ -58,7 +59,7 @@ def sample_errors(head: torch.nn.Module, sample) -> np.ndarray:
         over masked tokens, validity-weighted, loss weight not applied),
         valid masked tokens, masked tokens.
     """
-    target, valid = head.trajectory_target(
+    target, valid = generator(
         torch.as_tensor(np.asarray(sample.trajectories))[None],
         torch.as_tensor(np.asarray(sample.traj_valid))[None])
     target, valid = target[0], valid[0]
@@ -100,8 +101,9 @@ def trajectory_loss_baselines(cfg: Config,
     """Trajectory loss of motion-blind predictors on a config's data.
 
     Args:
-        cfg (Config): A pre-training config whose model head has
-            ``trajectory_target`` and ``loss_weights['traj']`` (MME).
+        cfg (Config): A pre-training config of a model with a
+            ``TrajectoryTargetGenerator`` and a head with
+            ``loss_weights['traj']`` (MME).
         num_samples (int): Clips to draw (without replacement where the
             dataset is large enough).
         seed (int): Seed of the clip choice and of the pipeline's draws.
@@ -115,32 +117,29 @@ def trajectory_loss_baselines(cfg: Config,
         masked tokens with a valid target.
 
     Raises:
-        TypeError: If the config's head makes no trajectory targets.
+        TypeError: If the config's model makes no trajectory targets.
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    model = None
-    if checkpoint is None:
-        head = MODELS.build(cfg.model.head)
-    else:
-        model = MODELS.build(cfg.model).eval()
+    model = MODELS.build(cfg.model).eval()
+    generator = getattr(model, 'motion_generator', None)
+    if not isinstance(generator, TrajectoryTargetGenerator):
+        raise TypeError(
+            f'{type(model).__name__} makes no trajectory targets: this tool '
+            'needs a model with a TrajectoryTargetGenerator such as MME.')
+    if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu')
         model.to(get_device())
-        head = model.head
-    if not hasattr(head, 'trajectory_target'):
-        raise TypeError(
-            f'{type(head).__name__} has no trajectory targets: this tool '
-            'needs a motion pre-training head such as MMEPretrainHead.')
     totals = np.zeros(4)
     model_total = 0.0
     for packed in seeded_samples(cfg, num_samples, seed):
-        errors = sample_errors(head, packed['data_samples'])
+        errors = sample_errors(generator, packed['data_samples'])
         totals += errors
         if model is not None:
             # Clips can differ in masked tokens: weight each by its count.
             model_total += model_loss(model, packed) * errors[3]
     err_zero, err_mean, valid_masked, num_masked = totals
     num_masked = max(num_masked, 1)
-    scale = head.loss_weights['traj'] / num_masked
+    scale = model.head.loss_weights['traj'] / num_masked
     out = {
         'zero': err_zero * scale,
         'visible mean': err_mean * scale,

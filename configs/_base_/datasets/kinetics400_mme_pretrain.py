@@ -20,7 +20,7 @@ train_pipeline = [
         random_crop=False,
         max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='TrajectoryTarget', traj_len=4),
+    dict(type='TrajectoryTarget'),
     dict(type='TubeMaskGenerator', mask_ratio=0.7),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(

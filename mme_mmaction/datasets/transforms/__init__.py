@@ -2,10 +2,10 @@ from .bad_input import BadInputError
 from .decode import (CheckedDecordDecode, CheckedDecordInit,
                      DecordDecodeWithTrajectoryFrames)
 from .trajectory import TrajectoryTarget
-from .tube_mask import TubeMaskGenerator
+from .tube_mask import SliceRandomMaskGenerator, TubeMaskGenerator
 
 __all__ = [
     'BadInputError', 'CheckedDecordDecode', 'CheckedDecordInit',
     'DecordDecodeWithTrajectoryFrames',
-    'TrajectoryTarget', 'TubeMaskGenerator'
+    'SliceRandomMaskGenerator', 'TrajectoryTarget', 'TubeMaskGenerator'
 ]

@@ -101,26 +101,34 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
     each tubelet whose first sampled raw frame is ``s``, trajectories run
     through raw frames ``s, s+1, ..., s+traj_len`` (METHOD §4.2). The union
     of those and the sampled frames is decoded once, in one ``get_batch``.
+    It is the one place a pipeline sets ``traj_len`` and ``tubelet_size``:
+    both travel with the sample to ``TrajectoryTarget`` and its source.
 
     Required keys: ``video_reader``, ``frame_inds``, ``clip_len``,
     ``num_clips``, ``filename``.
-    Added keys: ``imgs``, ``original_shape``, ``img_shape``,
-    ``traj_frames`` (K, H, W) uint8 grey raw frames and ``traj_frame_map``
-    (T', traj_len + 1) int indices into ``traj_frames``.
+    Added keys: ``imgs``, ``original_shape``, ``img_shape``, ``traj_len``,
+    ``tubelet_size``; with ``raw_frames``, ``traj_frames`` (K, H, W) uint8
+    grey raw frames and ``traj_frame_map`` (T', traj_len + 1) int indices
+    into ``traj_frames``.
 
     Args:
         traj_len (int): Raw-frame steps per trajectory. Defaults to 4.
         tubelet_size (int): Sampled frames per tubelet. Defaults to 2.
+        raw_frames (bool): Decode the raw frames the online source tracks
+            through. False for stored trajectories, which need only the
+            sampled frames. Defaults to True.
         on_bad_input (str): ``'error'`` (default) raises when the video is
             shorter than the trajectories need or cannot be decoded;
             ``'skip'`` logs, counts and skips the sample.
     """
 
     def __init__(self, traj_len: int = 4, tubelet_size: int = 2,
+                 raw_frames: bool = True,
                  on_bad_input: str = 'error') -> None:
         DecordDecode.__init__(self, mode='accurate')
         self.traj_len = traj_len
         self.tubelet_size = tubelet_size
+        self.raw_frames = raw_frames
         self._set_policy(on_bad_input)
 
     def _transform(self, results: Dict) -> Dict:
@@ -145,9 +153,9 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
                 f'{starts.tolist()}, traj_len={self.traj_len}); lower '
                 'frame_interval or traj_len, or drop short videos.')
 
+        raw = traj_inds.ravel() if self.raw_frames else traj_inds[:0, 0]
         wanted, inverse = np.unique(
-            np.concatenate([frame_inds, traj_inds.ravel()]),
-            return_inverse=True)
+            np.concatenate([frame_inds, raw]), return_inverse=True)
         try:
             frames = reader.get_batch(wanted).asnumpy()
         except DECORDError as error:
@@ -155,18 +163,21 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
         check_frames(filename, frames)
         results['video_reader'] = None
 
-        sampled = inverse[:len(frame_inds)]
-        in_traj, traj_map = np.unique(
-            inverse[len(frame_inds):], return_inverse=True)
-        results['imgs'] = list(frames[sampled])
-        results['traj_frames'] = np.stack(
-            [cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in in_traj])
-        results['traj_frame_map'] = traj_map.reshape(traj_inds.shape)
+        results['imgs'] = list(frames[inverse[:len(frame_inds)]])
+        if self.raw_frames:
+            in_traj, traj_map = np.unique(
+                inverse[len(frame_inds):], return_inverse=True)
+            results['traj_frames'] = np.stack([
+                cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in in_traj
+            ])
+            results['traj_frame_map'] = traj_map.reshape(traj_inds.shape)
         results['original_shape'] = frames.shape[1:3]
         results['img_shape'] = frames.shape[1:3]
+        results['traj_len'] = self.traj_len
+        results['tubelet_size'] = self.tubelet_size
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(traj_len={self.traj_len}, '
                 f'tubelet_size={self.tubelet_size}, '
-                f'on_bad_input={self.on_bad_input!r})')
+                f'raw_frames={self.raw_frames}, on_bad_input={self.on_bad_input!r})')

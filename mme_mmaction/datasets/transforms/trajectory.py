@@ -6,15 +6,9 @@ from einops import rearrange
 from mmaction.registry import TRANSFORMS
 
 from mme_mmaction.motion import cell_centres
+from mme_mmaction.registry import TRAJECTORY_SOURCES
 from .bad_input import SkipsBadInput
-from .trajectory_sources import (OnlineFlow, ReleaseFlowVideos,
-                                 StoredTrajectories)
-
-SOURCES = {
-    'online': OnlineFlow,
-    'stored': StoredTrajectories,
-    'release_flow': ReleaseFlowVideos,
-}
+from .trajectory_sources.base import crop_scale
 
 
 @TRANSFORMS.register_module()
@@ -31,7 +25,12 @@ class TrajectoryTarget(SkipsBadInput):
     horizontal flip negates dx). Seeds are tracked in the whole raw frame,
     so points that leave the crop but stay in the video remain valid.
 
-    Sources (``source=dict(type=...)``):
+    Trajectory length ``traj_len`` and ``tubelet_size`` come with the
+    sample from :class:`DecordDecodeWithTrajectoryFrames`, the one place
+    that sets them in a pipeline.
+
+    Sources (``source=dict(type=...)``, registered in
+    :data:`~mme_mmaction.registry.TRAJECTORY_SOURCES`):
 
     - ``'online'`` (default): OpenCV flow between the raw frames decoded by
       :class:`DecordDecodeWithTrajectoryFrames`; options ``flow`` (see
@@ -42,11 +41,13 @@ class TrajectoryTarget(SkipsBadInput):
     - ``'stored'``: files of ``tools/data/extract_trajectories.py``
       (``format='ours'``) or the release's ``<video>_<L>.gz``
       (``format='release'``) under ``root``, named by the video's path
-      below ``video_root`` (or its file name) without extension.
+      below ``video_root`` (or its file name) without extension, on a grid
+      of ``cell_size`` raw pixels (default 8, the extraction tool's).
     - ``'release_flow'``: the release's ``<root>/<video>/{x,y}.mp4``.
 
     Required keys: ``img_shape``, ``original_shape``, ``filename``,
-    ``frame_inds``; online also ``traj_frames``, ``traj_frame_map``;
+    ``frame_inds``, ``traj_len``, ``tubelet_size``; online also
+    ``traj_frames``, ``traj_frame_map``;
     optional ``crop_quadruple``, ``flip``, ``flip_direction``.
     Added keys: ``trajectories`` float32 (T', L, 2, Hc, Wc) per-step
     displacements (dx, dy), ``traj_valid`` bool (T', Hc, Wc), with
@@ -54,7 +55,6 @@ class TrajectoryTarget(SkipsBadInput):
     Removed keys: ``traj_frames``, ``traj_frame_map``.
 
     Args:
-        traj_len (int): Steps per trajectory (L). Defaults to 4.
         cell_size (int): Seed spacing in final-frame pixels. Defaults to 8.
         source (dict, optional): Where trajectories come from (above).
         on_bad_input (str): ``'error'`` (default) raises on a missing or
@@ -63,20 +63,16 @@ class TrajectoryTarget(SkipsBadInput):
     """
 
     def __init__(self,
-                 traj_len: int = 4,
                  cell_size: int = 8,
                  source: Optional[dict] = None,
                  on_bad_input: str = 'error') -> None:
-        self.traj_len = traj_len
         self.cell_size = cell_size
-        source = dict(source or dict(type='online'))
-        kind = source.pop('type')
-        if kind not in SOURCES:
-            raise ValueError(f'Unknown trajectory source {kind!r}; choose '
-                             f'one of {sorted(SOURCES)}.')
-        if kind == 'stored':
-            source.setdefault('cell_size', cell_size)
-        self.source = SOURCES[kind](**source)
+        source = source or dict(type='online')
+        if source.get('type') not in TRAJECTORY_SOURCES:
+            raise ValueError(
+                f'Unknown trajectory source {source.get("type")!r}; choose '
+                f'one of {sorted(TRAJECTORY_SOURCES.module_dict)}.')
+        self.source = TRAJECTORY_SOURCES.build(source)
         self._set_policy(on_bad_input)
 
     def _raw_seeds(self, results: Dict) -> Tuple[np.ndarray, np.ndarray]:
@@ -89,8 +85,8 @@ class TrajectoryTarget(SkipsBadInput):
         final_h, final_w = results['img_shape']
         final_size = np.array([final_w, final_h], dtype=np.float64)
         orig_h, orig_w = results['original_shape']
-        qx, qy, qw, qh = results.get('crop_quadruple', (0., 0., 1., 1.))
-        to_final = final_size / np.array([qw * orig_w, qh * orig_h])
+        qx, qy = results.get('crop_quadruple', (0., 0.))[:2]
+        to_final = crop_scale(results)
         seeds = cell_centres(final_h, final_w, self.cell_size)
         sign = np.ones(2)
         if results.get('flip', False):
@@ -105,8 +101,14 @@ class TrajectoryTarget(SkipsBadInput):
         if 'lazy' in results:
             raise NotImplementedError(
                 'TrajectoryTarget needs non-lazy geometric transforms.')
+        missing = {'traj_len', 'tubelet_size'} - set(results)
+        if missing:
+            raise KeyError(
+                f'{results.get("filename")}: TrajectoryTarget needs '
+                f'{sorted(missing)} in the sample: decode with '
+                'DecordDecodeWithTrajectoryFrames, which sets them.')
         seeds, to_final = self._raw_seeds(results)
-        steps, valid = self.source(results, seeds, to_final, self.traj_len)
+        steps, valid = self.source.read(results, seeds)
         grid_h = results['img_shape'][0] // self.cell_size
         # Raw-frame steps of the P = Hc * Wc seeds -> final-frame pixels.
         results['trajectories'] = rearrange(
@@ -116,6 +118,6 @@ class TrajectoryTarget(SkipsBadInput):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(traj_len={self.traj_len}, '
-                f'cell_size={self.cell_size}, source={self.source!r}, '
+        return (f'{self.__class__.__name__}(cell_size={self.cell_size}, '
+                f'source={self.source!r}, '
                 f'on_bad_input={self.on_bad_input!r})')

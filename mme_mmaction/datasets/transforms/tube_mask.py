@@ -1,4 +1,4 @@
-"""Tube masking (METHOD §3)."""
+"""Tube masking (METHOD §3) and per-slice random masking (MotionMAE)."""
 from typing import Dict
 
 import numpy as np
@@ -46,13 +46,47 @@ class TubeMaskGenerator(BaseTransform):
                 f'{self.tubelet_size}x{self.patch_size}x{self.patch_size} '
                 'tubes.')
         num_patches = (height // self.patch_size) * (width // self.patch_size)
+        results['mask'] = self._draw(clip_len // self.tubelet_size,
+                                     num_patches).reshape(-1)
+        return results
+
+    def _random_slice(self, num_patches: int) -> np.ndarray:
+        """(num_patches,) bool with ``int(mask_ratio * num_patches)`` True."""
         spatial = np.zeros(num_patches, dtype=bool)
         masked = np.random.permutation(num_patches)
         spatial[masked[:int(self.mask_ratio * num_patches)]] = True
-        results['mask'] = np.tile(spatial, clip_len // self.tubelet_size)
-        return results
+        return spatial
+
+    def _draw(self, num_slices: int, num_patches: int) -> np.ndarray:
+        """(T', H' * W') bool: one spatial mask for every slice."""
+        return np.tile(self._random_slice(num_patches), (num_slices, 1))
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(mask_ratio={self.mask_ratio}, '
                 f'patch_size={self.patch_size}, '
                 f'tubelet_size={self.tubelet_size})')
+
+
+@TRANSFORMS.register_module()
+class SliceRandomMaskGenerator(TubeMaskGenerator):
+    """An independent random spatial mask for every temporal slice.
+
+    MotionMAE's masking (SIBLINGS §1.2): each of the T' slices masks
+    ``int(mask_ratio * H' * W')`` patches drawn on its own, so every slice
+    has the same count (unlike global random masking) at different places
+    (unlike a tube mask). Ratio 0.9 on 8x14x14 tokens masks 176 patches per
+    slice, 1408 in all.
+
+    Required and added keys, and arguments: those of
+    :class:`TubeMaskGenerator` (``mask_ratio`` defaults to 0.9).
+    """
+
+    def __init__(self,
+                 mask_ratio: float = 0.9,
+                 patch_size: int = 16,
+                 tubelet_size: int = 2) -> None:
+        super().__init__(mask_ratio, patch_size, tubelet_size)
+
+    def _draw(self, num_slices: int, num_patches: int) -> np.ndarray:
+        return np.stack(
+            [self._random_slice(num_patches) for _ in range(num_slices)])

@@ -1,42 +1,48 @@
-"""Masked video pre-training: the glue shared by MME and its siblings."""
-from typing import Dict, List, Optional, Sequence, Union
+"""Masked video pre-training: VideoMAE, and the parts its siblings share."""
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 from mmaction.registry import MODELS
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
-from torch import Tensor
+from torch import Tensor, nn
+
+from ..utils import build_sized
 
 
 @MODELS.register_module()
 class MaskedVideoPretrainer(BaseModel):
-    """Encoder on visible tokens, decoder on masked ones, head on targets.
+    """Encoder on visible tokens, decoder on masked ones, head on a target.
 
-    ``target_generator`` computes a model-side target from the normalised
-    clips (HOG for MME, patch pixels for VideoMAE); ``sample_keys`` names
-    the targets the data pipeline made (e.g. MME's trajectories). The head
-    gets ``head.loss(features, mask, target, **sample_targets)``.
+    With a pixel target generator and head this is VideoMAE. Sizes have one
+    source: the decoder takes its token count and input width from the
+    encoder, the head its input width from the decoder and its output
+    width from the target generator, so configs leave them out.
 
     Args:
         backbone (dict): Encoder, e.g. ``MaskedMotionEncoder``.
         neck (dict): Decoder, e.g. ``MMEDecoder``.
         head (dict): Head with ``loss``, e.g. ``PixelPretrainHead``.
-        target_generator (dict): Model-side target, e.g.
-            ``PixelTargetGenerator``.
-        sample_keys (Sequence[str]): Data-sample fields passed to the head.
-            Defaults to none.
+        target_generator (dict): Appearance target computed from the
+            normalised clips, e.g. ``PixelTargetGenerator``.
+        motion_generator (dict, optional): Motion target of the siblings
+            (built before the head, which may need its size). Defaults to
+            None.
         data_preprocessor (dict, optional): Defaults to
             ``ActionDataPreprocessor`` with format ``NCTHW``.
         init_cfg (dict, optional): Initialisation.
     """
+
+    #: Data-sample fields :meth:`loss` reads.
+    sample_keys: Tuple[str, ...] = ('mask', )
 
     def __init__(self,
                  backbone: dict,
                  neck: dict,
                  head: dict,
                  target_generator: dict,
-                 sample_keys: Sequence[str] = (),
+                 motion_generator: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -47,25 +53,51 @@ class MaskedVideoPretrainer(BaseModel):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        self.neck = MODELS.build(neck)
-        self.head = MODELS.build(head)
+        self.neck = self._build_decoder(neck, 'neck')
         self.target_generator = MODELS.build(target_generator)
-        self.sample_keys = tuple(sample_keys)
+        self.motion_generator = (MODELS.build(motion_generator)
+                                 if motion_generator else None)
+        self.head = build_sized(head, 'head', **self._head_sizes())
+
+    def _build_decoder(self, cfg: dict, name: str) -> nn.Module:
+        """A decoder over the encoder's tokens."""
+        return build_sized(
+            cfg,
+            name,
+            num_tokens=self.backbone.num_tokens,
+            in_channels=self.backbone.embed_dims)
+
+    def _head_sizes(self) -> Dict[str, int]:
+        """Sizes of ``head`` that the other parts determine."""
+        return dict(
+            in_channels=self.neck.embed_dims,
+            out_channels=self.target_generator.out_channels)
 
     @staticmethod
     def _clips(inputs: Tensor) -> Tensor:
         """(B, num_clips, C, T, H, W) or (B, C, T, H, W) -> (B', C, T, H, W)."""
         return inputs.flatten(0, 1) if inputs.dim() == 6 else inputs
 
-    def _stack(self, data_samples: List[BaseDataElement], key: str,
+    def _field(self, data_samples: List[BaseDataElement], key: str,
                device: torch.device) -> Tensor:
+        """A data-sample field stacked over the batch."""
         if not all(key in sample for sample in data_samples):
-            keys = ('mask', *self.sample_keys)
             raise KeyError(
                 f'Data samples lack {key!r}: pack it with PackActionInputs('
-                f'algorithm_keys={keys}).')
+                f'algorithm_keys={self.sample_keys}).')
         values = [torch.as_tensor(np.asarray(s.get(key))) for s in data_samples]
         return torch.stack(values).to(device)
+
+    def _clips_and_mask(
+            self, inputs: Tensor,
+            data_samples: List[BaseDataElement]) -> Tuple[Tensor, Tensor]:
+        """(B, C, T, H, W) clips and their (B, N) bool masks."""
+        clips = self._clips(inputs)
+        if len(clips) != len(data_samples):
+            raise ValueError('Masked pre-training takes one clip per sample; '
+                             f'got {len(clips)} clips for '
+                             f'{len(data_samples)} samples.')
+        return clips, self._field(data_samples, 'mask', clips.device)
 
     def forward(self,
                 inputs: Tensor,
@@ -92,43 +124,22 @@ class MaskedVideoPretrainer(BaseModel):
         """
         return self.backbone(self._clips(inputs))
 
-    def _decode(self, inputs: Tensor, data_samples: List[BaseDataElement]
-                ) -> Dict[str, Tensor]:
-        """Encode visible tokens, decode masked ones, gather the targets.
-
-        Returns:
-            dict: ``x`` decoder features (B, N_masked, C_dec), ``mask``
-            (B, N), ``target`` from the target generator (B, N, D) and the
-            ``sample_keys`` fields stacked over the batch.
-        """
-        clips = self._clips(inputs)
-        if len(clips) != len(data_samples):
-            raise ValueError('Masked pre-training takes one clip per sample; '
-                             f'got {len(clips)} clips for '
-                             f'{len(data_samples)} samples.')
-        mask = self._stack(data_samples, 'mask', clips.device)
-        return dict(
-            x=self.neck(self.backbone(clips, mask), mask),
-            mask=mask,
-            target=self.target_generator(clips),
-            **{
-                key: self._stack(data_samples, key, clips.device)
-                for key in self.sample_keys
-            })
-
     def loss(self, inputs: Tensor,
              data_samples: List[BaseDataElement]) -> Dict[str, Tensor]:
         """Pre-training losses of a batch.
 
         Args:
             inputs (Tensor): (B, 1, C, T, H, W) normalised clips.
-            data_samples (list[BaseDataElement]): with ``mask`` and the
-                ``sample_keys`` fields.
+            data_samples (list[BaseDataElement]): with ``mask`` (N,).
 
         Returns:
             dict[str, Tensor]: The head's losses.
         """
-        return self.head.loss(**self._decode(inputs, data_samples))
+        clips, mask = self._clips_and_mask(inputs, data_samples)
+        latent = self.backbone(clips, mask)  # (B, N_visible, C)
+        x = self.neck(latent, mask)  # (B, N_masked, C_dec)
+        target = self.target_generator(clips)  # (B, N, D)
+        return self.head.loss(x, target, mask)
 
     def predict(self, inputs: Tensor,
                 data_samples: List[BaseDataElement]) -> List[BaseDataElement]:
@@ -136,10 +147,10 @@ class MaskedVideoPretrainer(BaseModel):
 
         Adds ``pred`` and ``target`` (N_masked, D) to every data sample.
         """
-        out = self._decode(inputs, data_samples)
-        pred = self.head(out['x'])
+        clips, mask = self._clips_and_mask(inputs, data_samples)
+        pred = self.head(self.neck(self.backbone(clips, mask), mask))
+        target = self.target_generator(clips)
         for i, sample in enumerate(data_samples):
             sample.set_field(pred[i].float(), 'pred')
-            sample.set_field(out['target'][i][out['mask'][i]].float(),
-                             'target')
+            sample.set_field(target[i][mask[i]].float(), 'target')
         return data_samples

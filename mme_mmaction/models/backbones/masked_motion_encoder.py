@@ -1,4 +1,5 @@
 """The MME encoder: MMAction2's VideoMAE ViT that can skip masked tokens."""
+import math
 from typing import Dict, Optional, Tuple, Union
 
 from mmaction.models.backbones.vit_mae import VisionTransformer
@@ -64,6 +65,7 @@ class MaskedMotionEncoder(VisionTransformer):
         self.num_layers = len(self.blocks)
         self.tubelet_size = tubelet_size
         self.token_grid = (num_frames // tubelet_size, *self.grid_size)
+        self.num_tokens = math.prod(self.token_grid)
         fuse_attention(self.blocks)
 
     def _pos_embed(self, grid: Tuple[int, int, int]) -> Tensor:

@@ -21,8 +21,10 @@ class MMEDecoder(BaseModule):
     and runs ``depth`` transformer blocks.
 
     Args:
-        num_tokens (int): Tokens per clip (T' * H' * W'). Defaults to 1568.
-        in_channels (int): Encoder width. Defaults to 768.
+        num_tokens (int, optional): Tokens per clip (T' * H' * W'); the
+            algorithm sets it from its encoder.
+        in_channels (int, optional): Encoder width; the algorithm sets it
+            from its encoder.
         embed_dims (int): Decoder width. Defaults to 192.
         depth (int): Transformer blocks. Defaults to 1.
         num_heads (int): Attention heads. Defaults to 6.
@@ -32,8 +34,8 @@ class MMEDecoder(BaseModule):
     """
 
     def __init__(self,
-                 num_tokens: int = 1568,
-                 in_channels: int = 768,
+                 num_tokens: Optional[int] = None,
+                 in_channels: Optional[int] = None,
                  embed_dims: int = 192,
                  depth: int = 1,
                  num_heads: int = 6,

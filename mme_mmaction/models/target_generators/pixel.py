@@ -4,6 +4,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from .patchify import normalize_per_token, patchify
+
 
 @MODELS.register_module()
 class PixelTargetGenerator(BaseModule):
@@ -18,14 +20,16 @@ class PixelTargetGenerator(BaseModule):
         patch_size (int): Spatial patch size. Defaults to 16.
         tubelet_size (int): Frames per token. Defaults to 2.
         normalize (bool): Standardise per token. Defaults to True.
+        in_channels (int): Colour channels. Defaults to 3.
     """
 
     def __init__(self, patch_size: int = 16, tubelet_size: int = 2,
-                 normalize: bool = True) -> None:
+                 normalize: bool = True, in_channels: int = 3) -> None:
         super().__init__()
         self.patch_size = patch_size
         self.tubelet_size = tubelet_size
         self.normalize = normalize
+        self.out_channels = tubelet_size * patch_size**2 * in_channels
 
     @torch.no_grad()
     def forward(self, video: Tensor) -> Tensor:
@@ -38,12 +42,7 @@ class PixelTargetGenerator(BaseModule):
             Tensor: (B, N, tubelet * patch * patch * C) in (t, h, w) token
             order, values in (p0, p1, p2, c) order.
         """
-        b, c, t, h, w = video.shape
-        p, q = self.patch_size, self.tubelet_size
-        x = video.float().reshape(b, c, t // q, q, h // p, p, w // p, p)
-        # -> (B, T', H', W', q, p, p, C)
-        x = x.permute(0, 2, 4, 6, 3, 5, 7, 1).reshape(b, -1, q * p * p, c)
+        tokens = patchify(video.float(), self.patch_size, self.tubelet_size)
         if self.normalize:
-            x = (x - x.mean(-2, keepdim=True)) / (
-                x.var(-2, unbiased=True, keepdim=True).sqrt() + 1e-6)
-        return x.flatten(2)
+            tokens = normalize_per_token(tokens)
+        return tokens.flatten(2)

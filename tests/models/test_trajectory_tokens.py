@@ -1,6 +1,6 @@
 import torch
 
-from mme_mmaction.motion import patch_std, token_validity, trajectory_tokens
+from mme_mmaction.models import patch_std, token_validity, trajectory_tokens
 
 
 def test_patch_std_of_a_single_moving_cell():

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from mme_mmaction.motion import (TRAJ_NORMS, normalize_trajectory_tokens,
+from mme_mmaction.models import (TRAJ_NORMS, normalize_trajectory_tokens,
                                  patch_std, trajectory_channels)
 
 

@@ -2,7 +2,35 @@
 import torch
 from torch import Tensor
 
-from .patch_std import patch_std
+
+def patch_std(tokens: Tensor,
+              eps: float = 2e-5,
+              min_std: float = 0.) -> Tensor:
+    """Standardise every component across the sub-trajectories of a token.
+
+    Removes the token's common translation (camera motion) and the flow's
+    scale: ``z = (v - mean) / (max(std_unbiased, min_std) + eps)`` over the
+    last axis. With ``min_std=0`` this is METHOD §4.4 exactly. Sub-pixel
+    flow noise of a rigidly moving patch (about 0.05 px with DIS) would
+    otherwise be blown up to unit scale; the release never saw it because
+    it truncated flow to whole pixels. A floor keeps such patches near zero
+    and leaves ``|z| <= 1.5`` for 4 sub-cells.
+
+    Args:
+        tokens (Tensor): (..., k*k) values of one component per sub-cell.
+        eps (float): Added to the standard deviation, in the unit of
+            ``tokens``. Defaults to 2e-5: the authors' 1e-6 is added to
+            displacements in pixels divided by 20 (METHOD §4.4).
+        min_std (float): Floor of the standard deviation, in the unit of
+            ``tokens``. Defaults to 0.
+
+    Returns:
+        Tensor: Same shape; all-zero where the sub-cells agree.
+    """
+    mean = tokens.mean(-1, keepdim=True)
+    std = tokens.std(-1, keepdim=True, unbiased=True).clamp(min=min_std)
+    return (tokens - mean) / (std + eps)
+
 
 #: ``traj_norm`` values of :func:`normalize_trajectory_tokens`.
 TRAJ_NORMS = ('patch_std', 'none', 'log', 'patch_std_mean')
@@ -49,7 +77,7 @@ def normalize_trajectory_tokens(tokens: Tensor,
 
     Args:
         tokens (Tensor): (B, N, 2, L, k*k) displacements in final-frame
-            pixels, as :func:`~mme_mmaction.motion.trajectory_tokens` makes.
+            pixels, as :func:`~.trajectory_tokens` makes.
         norm (str): One of :data:`TRAJ_NORMS`.
         min_std (float): Noise floor of PatchStd, pixels.
         scale (float): Displacement unit of ``'none'``, ``'log'`` and the

@@ -1,0 +1,23 @@
+# MotionMAE on the generated toy dataset: the toy VideoMAE config (encoder,
+# data, schedule, pixel decoder) plus the frame-difference target with its
+# own decoder, and MotionMAE's per-slice random masking at 0.9.
+_base_ = ['../videomae/vit-tiny_toy_pixel.py']
+
+model = dict(
+    type='MotionMAE',
+    motion_generator=dict(
+        _delete_=True,
+        type='FrameDifferenceTarget',
+        patch_size=16,
+        tubelet_size=2,
+        gap=1),
+    motion_neck=dict(
+        type='MMEDecoder', embed_dims=384, depth=4, num_heads=6),
+    motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
+
+train_pipeline = [
+    *_base_.train_pipeline[:5],
+    dict(type='SliceRandomMaskGenerator', mask_ratio=0.9),
+    *_base_.train_pipeline[6:],
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

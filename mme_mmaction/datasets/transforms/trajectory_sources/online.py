@@ -1,0 +1,84 @@
+"""Trajectories by optical flow between the decoded raw frames."""
+from typing import Dict, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from mme_mmaction.motion import DEFAULT_FLOW, OpticalFlow, track_points
+from mme_mmaction.registry import TRAJECTORY_SOURCES
+from .base import Tracks, TrajectorySource, crop_scale
+
+
+@TRAJECTORY_SOURCES.register_module(name=['online', 'OnlineFlow'])
+class OnlineFlow(TrajectorySource):
+    """Flow between the raw frames :class:`DecordDecodeWithTrajectoryFrames`
+    decoded, at the final frame's scale (shorter side at least
+    ``min_flow_size``, never above native).
+
+    Reads and removes ``traj_frames`` and ``traj_frame_map`` of the sample.
+
+    Args:
+        flow (dict, optional): :class:`~mme_mmaction.motion.OpticalFlow`
+            options. Defaults to :data:`~mme_mmaction.motion.DEFAULT_FLOW`.
+        min_flow_size (int): Smallest shorter side of the flow frames.
+            Defaults to 224.
+        margin (float, optional): Compute flow only on the crop grown by
+            this fraction of its size on each side, which is several times
+            cheaper when crops are small; points that leave that region
+            turn invalid. Defaults to None: the whole frame, where points
+            turn invalid only when they leave the video (METHOD §4.2).
+    """
+
+    def __init__(self, flow: Optional[dict] = None, min_flow_size: int = 224,
+                 margin: Optional[float] = None) -> None:
+        self.flow = OpticalFlow(**(flow or DEFAULT_FLOW))
+        self.min_flow_size = min_flow_size
+        self.margin = margin
+
+    def _region(self, results: Dict, height: int,
+                width: int) -> Tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) of the raw frames to compute flow on."""
+        if self.margin is None:
+            return 0, 0, width, height
+        qx, qy, qw, qh = results.get('crop_quadruple', (0., 0., 1., 1.))
+        m = self.margin
+        return (max(int(np.floor((qx - m * qw) * width)), 0),
+                max(int(np.floor((qy - m * qh) * height)), 0),
+                min(int(np.ceil((qx + qw + m * qw) * width)), width),
+                min(int(np.ceil((qy + qh + m * qh) * height)), height))
+
+    def read(self, results: Dict, seeds: np.ndarray) -> Tracks:
+        """See :meth:`TrajectorySource.read`."""
+        if 'traj_frames' not in results:
+            raise KeyError(
+                f'{results.get("filename")}: the online trajectory source '
+                'needs the raw frames DecordDecodeWithTrajectoryFrames '
+                'decodes with raw_frames=True.')
+        frames = results.pop('traj_frames')
+        frame_map = results.pop('traj_frame_map')
+        x0, y0, x1, y1 = self._region(results, *frames.shape[1:])
+        region = np.array([x1 - x0, y1 - y0], dtype=np.float64)
+        scale = np.maximum(crop_scale(results),
+                           self.min_flow_size / region.min())
+        flow_size = tuple(np.round(region * np.minimum(scale, 1.)).astype(int))
+        to_flow = np.array(flow_size) / region
+        frames = [
+            cv2.resize(f[y0:y1, x0:x1], flow_size,
+                       interpolation=cv2.INTER_AREA)
+            if flow_size != tuple(region.astype(int)) else f[y0:y1, x0:x1]
+            for f in frames
+        ]
+        chains = [list(zip(c[:-1], c[1:])) for c in frame_map.tolist()]
+        flows = {(a, b): self.flow(frames[a], frames[b])
+                 for a, b in {pair for chain in chains for pair in chain}}
+        seeds = (seeds - (x0, y0)) * to_flow
+        tracks = [
+            track_points([flows[p] for p in chain], seeds)
+            for chain in chains
+        ]
+        steps = np.stack([steps for steps, _ in tracks]) / to_flow
+        return steps, np.stack([valid for _, valid in tracks])
+
+    def __repr__(self) -> str:
+        return (f'OnlineFlow(flow={self.flow!r}, '
+                f'min_flow_size={self.min_flow_size}, margin={self.margin})')
