@@ -22,9 +22,10 @@ SHIPPED := setup.py model-index.yml $(shell find mme_mmaction configs tools \
 
 install: $(STAMP)
 
-$(DEPS): requirements/runtime.txt requirements/tests.txt requirements/constraints.txt
+$(DEPS): requirements/runtime.txt requirements/tests.txt requirements/mam2.txt requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements/runtime.txt -r requirements/tests.txt -c requirements/constraints.txt
+	$(PY) -m pip install -q --no-deps -r requirements/mam2.txt -c requirements/constraints.txt
 	touch $(DEPS)
 
 $(STAMP): $(DEPS) $(SHIPPED)

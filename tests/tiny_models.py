@@ -50,3 +50,23 @@ TINY_MOTIONMAE = dict(
     motion_generator=dict(type='FrameDifferenceTarget'),
     motion_neck=dict(type='MMEDecoder', embed_dims=12, num_heads=3),
     motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
+
+
+def tiny_mam2(checkpoint: str) -> dict:
+    """MAM2 on TINY_MME's encoder with the tiny VQGAN of
+    ``vqgan_checkpoints.save_random_vqgan`` at ``checkpoint``."""
+    from vqgan_checkpoints import TINY_DDCONFIG
+    decoder = dict(type='MaskedTokenDecoder', embed_dims=24, depth=1,
+                   num_heads=3)
+    return dict(
+        type='MAM2',
+        backbone=TINY_MME['backbone'],
+        regressor=dict(type='LatentRegressor', depth=2, num_heads=3),
+        neck=decoder,
+        head=dict(type='CodePredictionHead'),
+        target_generator=dict(type='VQGANTokenizer', checkpoint=checkpoint,
+                              ddconfig=TINY_DDCONFIG, embed_dim=8,
+                              n_embed=32),
+        motion_generator=dict(type='FrameDifferenceTarget'),
+        motion_neck=decoder,
+        motion_head=dict(type='PixelPretrainHead', loss_name='diff'))

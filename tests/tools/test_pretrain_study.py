@@ -61,14 +61,16 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, capsys):
     loader = ['num_workers=0', 'persistent_workers=False', 'batch_size=3']
     argv = [
         '--work-dir', str(tmp_path / 'work'), '--data-root',
-        str(tmp_path / 'data'), '--arms', 'random', 'mme', '--seeds', '0',
+        str(tmp_path / 'data'), '--arms', 'random', 'mme', 'mam2', '--seeds',
+        '0',
         '1', '--pretrain-videos', '1', '--labelled-videos', '1',
         '--val-videos', '1', '--pretrain-epochs', '3', '--finetune-epochs',
         '3', '--pretrain-options', 'model.backbone.arch.depth=1',
         *(f'train_dataloader.{o}' for o in loader), '--finetune-options',
         'model.backbone.depth=1',
         *(f'{s}_dataloader.{o}' for s in ('train', 'val', 'test')
-          for o in loader)
+          for o in loader), '--tokenizer-options', 'ae_steps=20', 'steps=10',
+        'batch_size=4', 'val_videos=1'
     ]
     study.main(argv)
     work = tmp_path / 'work'
@@ -76,12 +78,20 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, capsys):
     rows = re.findall(r'^\| (\w+) \| ([0-9.]+) \(([0-9.]+)-([0-9.]+)\) \| '
                       r'([0-9.]+) \([0-9.-]+\) \| (.+?) \| (.+?) \|$',
                       table, re.M)
-    assert [r[0] for r in rows] == ['random', 'mme']
-    assert rows[0][5:] == ('-', '-')
+    assert [r[0] for r in rows] == ['random', 'mme', 'mam2']
+    assert rows[0][5:] == ('-', '-') and rows[2][5] == '-'
     assert re.fullmatch(r'[0-9.]+ / [0-9.]+ / [0-9.]+', rows[1][5])
     results = json.loads((work / 'study.json').read_text())['results']
     assert [(r['arm'], r['seed']) for r in results] == [
-        ('random', 0), ('random', 1), ('mme', 0), ('mme', 1)]
+        ('random', 0), ('random', 1), ('mme', 0), ('mme', 1), ('mam2', 0),
+        ('mam2', 1)]
+    # One tokenizer for the study, used by both MAM2 runs.
+    tokenizer = work / 'vq_tokenizer' / 'vq_tokenizer.pth'
+    assert tokenizer.is_file()
+    for seed in (0, 1):
+        config = next((work / 'mam2' / f'seed{seed}' / 'pretrain').glob(
+            'vit-tiny_toy_mam2.py')).read_text()
+        assert str(tokenizer) in config
     for r in results:
         # 9 validation videos: top-1 is a whole number of videos.
         for key in ('finetune', 'probe'):

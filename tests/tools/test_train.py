@@ -236,14 +236,28 @@ def test_test_py_explains_that_pre_training_configs_have_no_test_loop(
     assert 'evaluated by fine-tuning' in result.stderr
 
 
+@pytest.fixture(scope='module')
+def toy_vq_tokenizer(toy_data, tmp_path_factory):
+    """A toy tokenizer from tools/train_vq_tokenizer.py (seconds)."""
+    out = tmp_path_factory.mktemp('vq')
+    load_tool('tools/train_vq_tokenizer.py').main([
+        str(toy_data / 'train_list.txt'), str(out), '--ae-steps', '100',
+        '--steps', '30', '--batch-size', '8', '--val-videos', '2'])
+    return out / 'vq_tokenizer.pth'
+
+
 @pytest.mark.parametrize('config', [
     'configs/motionmae/vit-tiny_toy_motionmae.py',
     'configs/motionmae/vit-tiny_toy_motionmae-sha.py',
+    'configs/mam2/vit-tiny_toy_mam2.py',
 ])
 def test_sibling_toy_pretrains_and_fine_tunes_with_the_stock_recognizer(
-        config, toy_data, tmp_path):
-    log = run([sys.executable, 'tools/train.py', config] +
-              small_run_options(toy_data, tmp_path / 'pre'))
+        config, toy_data, toy_vq_tokenizer, tmp_path):
+    options = small_run_options(toy_data, tmp_path / 'pre')
+    if 'mam2' in config:
+        options.append(
+            f'model.target_generator.checkpoint={toy_vq_tokenizer}')
+    log = run([sys.executable, 'tools/train.py', config] + options)
     assert len(losses(log)) == 3
     checkpoint = tmp_path / 'pre' / 'epoch_1.pth'
     data = [

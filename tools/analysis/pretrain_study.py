@@ -19,6 +19,14 @@ Arms (``--arms``, default all):
 * ``mme_faithful``: MME with METHOD's target
   (``configs/mme/vit-tiny_toy_faithful.py``).
 * ``mme``: MME with the toy config's target (``configs/mme/vit-tiny_toy.py``).
+* ``motionmae``: MotionMAE, pixels and frame differences with a decoder
+  each (``configs/motionmae/vit-tiny_toy_motionmae.py``).
+* ``motionmae_sha``: MotionMAE with one shared decoder
+  (``configs/motionmae/vit-tiny_toy_motionmae-sha.py``).
+* ``mam2``: MAM2, latent regressor, VQ codes and frame differences
+  (``configs/mam2/vit-tiny_toy_mam2.py``); its tokenizer is trained once
+  per study on the pre-training videos (``tools/train_vq_tokenizer.py``,
+  ``--tokenizer-options``), outside the arm's budget, as MME's flow is.
 
 Per arm and seed the report has the validation top-1 of the last epoch of
 fine-tuning and of linear probing, the pre-training's wall time, and for
@@ -37,7 +45,7 @@ Usage:
         [--arms A ...] [--seeds S ...] [--pretrain-videos N]
         [--labelled-videos N] [--val-videos N] [--pretrain-epochs E]
         [--finetune-epochs E] [--pretrain-options K=V ...]
-        [--finetune-options K=V ...]
+        [--finetune-options K=V ...] [--tokenizer-options K=V ...]
 """
 import argparse
 import importlib.util
@@ -64,6 +72,9 @@ ARMS = {
     'traj': (MME_TOY, {'model.head.loss_weights.hog': 0.}),
     'mme_faithful': ('configs/mme/vit-tiny_toy_faithful.py', {}),
     'mme': (MME_TOY, {}),
+    'motionmae': ('configs/motionmae/vit-tiny_toy_motionmae.py', {}),
+    'motionmae_sha': ('configs/motionmae/vit-tiny_toy_motionmae-sha.py', {}),
+    'mam2': ('configs/mam2/vit-tiny_toy_mam2.py', {}),
 }
 TRANSFER = {
     'finetune': 'configs/recognition/vit-tiny_mme-pre_toy.py',
@@ -95,6 +106,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    default={}, help='extra --cfg-options of every arm')
     p.add_argument('--finetune-options', nargs='+', action=DictAction,
                    default={}, help='extra --cfg-options of every transfer')
+    p.add_argument('--tokenizer-options', nargs='+', action=DictAction,
+                   default={}, help='options of tools/train_vq_tokenizer.py '
+                   'for the MAM2 arm, e.g. steps=100')
     a = p.parse_args(argv)
     if len(set(a.seeds)) < len(a.seeds):
         p.error(f'--seeds repeats a seed: {a.seeds}')
@@ -145,6 +159,18 @@ def train(config: str, work_dir: str, options: Dict, seed: int) -> dict:
         return json.load(f)
 
 
+def vq_tokenizer(a: argparse.Namespace, pre_root: str) -> str:
+    """The study's VQ tokenizer, trained on the pre-training videos once."""
+    out = osp.join(a.work_dir, 'vq_tokenizer')
+    checkpoint = osp.join(out, 'vq_tokenizer.pth')
+    if not osp.isfile(checkpoint):
+        _run([sys.executable, 'tools/train_vq_tokenizer.py',
+              f'{pre_root}/train_list.txt', out] +
+             [f'--{k.replace("_", "-")}={v}'
+              for k, v in a.tokenizer_options.items()])
+    return checkpoint
+
+
 def last_checkpoint(work_dir: str) -> str:
     """Path of the checkpoint a finished run saved last."""
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
@@ -189,6 +215,9 @@ def run_arm(arm: str, seed: int, a: argparse.Namespace, pre_root: str,
     init = {'model.backbone.init_cfg': None}
     if ARMS[arm] is not None:
         config, arm_options = ARMS[arm]
+        if Config.fromfile(osp.join(ROOT, config)).model.type == 'MAM2':
+            arm_options = {**arm_options, 'model.target_generator.checkpoint':
+                           vq_tokenizer(a, pre_root)}
         options = {'train_dataloader.dataset.ann_file':
                    f'{pre_root}/train_list.txt',
                    'train_dataloader.dataset.data_prefix.video': pre_root,

@@ -1,4 +1,5 @@
+from .code_head import CodePredictionHead
 from .mme_head import MMEPretrainHead
 from .pixel_head import PixelPretrainHead
 
-__all__ = ['MMEPretrainHead', 'PixelPretrainHead']
+__all__ = ['CodePredictionHead', 'MMEPretrainHead', 'PixelPretrainHead']

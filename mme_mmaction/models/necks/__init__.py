@@ -1,3 +1,5 @@
+from .latent_regressor import LatentRegressor
+from .masked_token_decoder import MaskedTokenDecoder
 from .mme_decoder import MMEDecoder
 
-__all__ = ['MMEDecoder']
+__all__ = ['LatentRegressor', 'MMEDecoder', 'MaskedTokenDecoder']
