@@ -8,8 +8,8 @@
 #
 # The pre-trained encoder is `pretrained` below; another checkpoint:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
-# (any checkpoint whose encoder keys are `backbone.*`, e.g. our MME or
-# VideoMAE pre-training). Without pre-training (from scratch):
+# (any checkpoint whose encoder keys are `backbone.*`: our MME, VideoMAE,
+# MotionMAE or MAM2 pre-training). Without pre-training (from scratch):
 #   --cfg-options model.backbone.init_cfg=None
 #
 # Data: MMAction2's standard layout (tools/data/kinetics in MMAction2).

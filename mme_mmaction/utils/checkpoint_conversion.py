@@ -83,7 +83,10 @@ _ENCODER_RULES = (
     _NORM_RULE,
 ) + _BLOCK_RULES
 _DECODER_RULES = (_NORM_RULE, ) + _BLOCK_RULES
-_OUR_PARTS = ('backbone.', 'neck.', 'head.', 'cls_head.')
+# Parts of our models: MME and VideoMAE have the first four, MotionMAE and
+# MAM2 the others too.
+_OUR_PARTS = ('backbone.', 'neck.', 'head.', 'cls_head.', 'motion_neck.',
+              'motion_head.', 'regressor.', 'target_generator.')
 # The parameters of a ``Linear GELU Linear act`` head, below its prefix.
 _HEAD_PARAMS = ('0.weight', '0.bias', '2.weight', '2.bias')
 

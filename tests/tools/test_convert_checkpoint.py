@@ -428,3 +428,29 @@ def test_a_file_that_is_no_checkpoint_gives_one_clear_line(tmp_path):
             assert message.startswith(f'error: {tmp_path / name}')
             assert problem in message and '\n' not in message, message
     assert not (tmp_path / 'out.pth').exists()
+
+
+@pytest.mark.parametrize('method', ['motionmae', 'mam2'])
+def test_sibling_checkpoints_give_recognizers_their_encoder_only(
+        method, tmp_path):
+    from tiny_models import TINY_MOTIONMAE, tiny_mam2
+    from vqgan_checkpoints import save_random_vqgan
+    if method == 'mam2':
+        save_random_vqgan(tmp_path / 'vq.ckpt')
+        cfg = tiny_mam2(str(tmp_path / 'vq.ckpt'))
+    else:
+        cfg = TINY_MOTIONMAE
+    state = randomized(MODELS.build(cfg), 7).state_dict()
+    converted, report = convert_state_dict(state, 'recognizer',
+                                           token_grid=(2, 2, 2))
+    assert report.unmapped == []
+    assert {k.split('.')[0] for k in report.dropped} >= (
+        {'neck', 'motion_head', 'target_generator', 'regressor'}
+        if method == 'mam2' else {'neck', 'motion_neck', 'head'})
+    encoder = {k: v for k, v in state.items()
+               if k.startswith('backbone.') and not k.startswith(
+                   ('backbone.norm.', 'backbone.pos_embed'))}
+    assert encoder and all(torch.equal(converted[k], v)
+                           for k, v in encoder.items())
+    assert not any(k.startswith(('neck', 'head', 'regressor', 'motion',
+                                 'target')) for k in converted)

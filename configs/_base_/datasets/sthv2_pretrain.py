@@ -1,6 +1,6 @@
-# Something-Something V2 for pre-training without trajectories (VideoMAE, MotionMAE,
-# MAM2): MME's sampling and crops, the sampled frames only, VideoMAE's tube
-# mask at 0.9.
+# Something-Something V2 for pre-training without trajectories (VideoMAE,
+# MotionMAE, MAM2): MME's sampling and crops, the sampled frames only,
+# VideoMAE's tube mask at 0.9.
 _base_ = ['./sthv2_mme_pretrain.py']
 
 train_pipeline = [

@@ -180,4 +180,5 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(traj_len={self.traj_len}, '
                 f'tubelet_size={self.tubelet_size}, '
-                f'raw_frames={self.raw_frames}, on_bad_input={self.on_bad_input!r})')
+                f'raw_frames={self.raw_frames}, '
+                f'on_bad_input={self.on_bad_input!r})')

@@ -7,7 +7,6 @@ from mmaction.registry import MODELS
 from mmengine.structures import BaseDataElement
 from torch import Tensor
 
-from ..utils import build_sized
 from .masked_video_pretrainer import MaskedVideoPretrainer
 
 
@@ -54,11 +53,8 @@ class MAM2(MaskedVideoPretrainer):
                          motion_generator, data_preprocessor, init_cfg)
         self.regressor = self._build_decoder(regressor, 'regressor')
         self.motion_neck = self._build_decoder(motion_neck, 'motion_neck')
-        self.motion_head = build_sized(
-            motion_head,
-            'motion_head',
-            in_channels=self.motion_neck.embed_dims,
-            out_channels=self.motion_generator.out_channels)
+        self.motion_head = self._build_motion_head(motion_head,
+                                                   self.motion_neck)
         self.align_weight = align_weight
 
     def _head_sizes(self) -> Dict[str, int]:

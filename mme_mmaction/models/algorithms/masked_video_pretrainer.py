@@ -67,6 +67,14 @@ class MaskedVideoPretrainer(BaseModel):
             num_tokens=self.backbone.num_tokens,
             in_channels=self.backbone.embed_dims)
 
+    def _build_motion_head(self, cfg: dict, decoder: nn.Module) -> nn.Module:
+        """The head of the motion target, on ``decoder``'s output."""
+        return build_sized(
+            cfg,
+            'motion_head',
+            in_channels=decoder.embed_dims,
+            out_channels=self.motion_generator.out_channels)
+
     def _head_sizes(self) -> Dict[str, int]:
         """Sizes of ``head`` that the other parts determine."""
         return dict(

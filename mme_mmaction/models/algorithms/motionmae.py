@@ -5,7 +5,6 @@ from mmaction.registry import MODELS
 from mmengine.structures import BaseDataElement
 from torch import Tensor
 
-from ..utils import build_sized
 from .masked_video_pretrainer import MaskedVideoPretrainer
 
 
@@ -47,11 +46,8 @@ class MotionMAE(MaskedVideoPretrainer):
                          motion_generator, data_preprocessor, init_cfg)
         self.motion_neck = (self._build_decoder(motion_neck, 'motion_neck')
                             if motion_neck else None)
-        self.motion_head = build_sized(
-            motion_head,
-            'motion_head',
-            in_channels=(self.motion_neck or self.neck).embed_dims,
-            out_channels=self.motion_generator.out_channels)
+        self.motion_head = self._build_motion_head(
+            motion_head, self.motion_neck or self.neck)
 
     def loss(self, inputs: Tensor,
              data_samples: List[BaseDataElement]) -> Dict[str, Tensor]:
