@@ -94,7 +94,8 @@ def test_config_builds_model_and_pipeline(path, tmp_path):
     'configs/mme/vitb_ssv2.py', 'configs/mme/vitb_k400.py',
     'configs/videomae/vitb_k400_pixel.py',
     'configs/motionmae/vitb_ssv2_motionmae.py',
-    'configs/mam2/vitb_ssv2_mam2.py'
+    'configs/motionmae/vitb_k400_motionmae.py',
+    'configs/mam2/vitb_ssv2_mam2.py', 'configs/mam2/vitb_k400_mam2.py'
 ])
 def test_vit_b_pre_training_trains_one_iteration_on_a_real_video(
         config, tmp_path):
