@@ -8,6 +8,12 @@ from torch import Tensor, nn
 
 from ..utils import fuse_attention
 
+#: MAE's initialisation of the layers after the encoder.
+MAE_INIT_CFG = [
+    dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
+    dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
+]
+
 
 class TokenDecoder(BaseModule):
     """Projection to ``embed_dims``, a fixed sinusoid table over all
@@ -34,11 +40,8 @@ class TokenDecoder(BaseModule):
                  num_heads: int,
                  mlp_ratio: float = 4.,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='TruncNormal', layer='Linear', std=0.02,
-                          bias=0.),
-                     dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
-                 ]) -> None:
+                 init_cfg: Optional[Union[dict, List[dict]]] = MAE_INIT_CFG
+                 ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_tokens = num_tokens
         self.embed_dims = embed_dims

@@ -10,6 +10,8 @@ from mmengine.model import BaseModule, ModuleList
 from mmengine.model.weight_init import trunc_normal_
 from torch import Tensor, nn
 
+from .base_decoder import MAE_INIT_CFG
+
 
 class CrossAttentionBlock(nn.Module):
     """Queries attend to [context ; queries]; only the queries change.
@@ -100,11 +102,8 @@ class LatentRegressor(BaseModule):
                  mlp_ratio: float = 4.,
                  layer_scale_init: float = 0.1,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='TruncNormal', layer='Linear', std=0.02,
-                          bias=0.),
-                     dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
-                 ]) -> None:
+                 init_cfg: Optional[Union[dict, List[dict]]] = MAE_INIT_CFG
+                 ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_tokens = num_tokens
         self.embed_dims = in_channels
