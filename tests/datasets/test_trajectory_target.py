@@ -1,6 +1,7 @@
 """Online trajectory targets on decoded videos with known motion."""
 import numpy as np
 import pytest
+from mmaction.registry import TRANSFORMS
 from mmengine.dataset import Compose
 
 from mme_mmaction.datasets.transforms import (DecordDecodeWithTrajectoryFrames,
@@ -183,6 +184,30 @@ def test_sources_are_registered_and_unknown_ones_are_named():
     assert TRAJECTORY_SOURCES.get('StoredTrajectories') is StoredTrajectories
     with pytest.raises(ValueError, match="'optical'.*release_flow"):
         TrajectoryTarget(source=dict(type='optical'))
+
+
+def test_sources_build_in_mmactions_scope_without_a_fallback_warning():
+    import logging
+
+    from mmengine.logging import MMLogger
+    from mmengine.registry import DefaultScope
+    messages = []
+
+    class Collect(logging.Handler):
+
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = Collect()
+    logger.addHandler(handler)
+    try:
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            TRANSFORMS.build(dict(type='TrajectoryTarget',
+                                  source=dict(type='stored', root='x')))
+    finally:
+        logger.removeHandler(handler)
+    assert not [m for m in messages if 'Failed to search registry' in m]
 
 
 def test_bikes_cyclists_differ_from_the_panning_background(shared_video):
