@@ -54,6 +54,21 @@ def bilinear_sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
     return top * (1 - wy) + bottom * wy
 
 
+def inside_frame(points: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Which continuous (x, y) points lie in a ``height x width`` frame.
+
+    Args:
+        points (np.ndarray): (P, 2) positions.
+        height (int): Frame height.
+        width (int): Frame width.
+
+    Returns:
+        np.ndarray: (P,) bool.
+    """
+    return ((points[:, 0] >= 0) & (points[:, 0] < width)
+            & (points[:, 1] >= 0) & (points[:, 1] < height))
+
+
 def track_points(flows: Sequence[np.ndarray],
                  seeds: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """Follow points through consecutive flow fields.
@@ -75,9 +90,7 @@ def track_points(flows: Sequence[np.ndarray],
     valid = np.ones(len(points), dtype=bool)
     steps = np.zeros((len(flows), len(points), 2), dtype=np.float32)
     for j, flow in enumerate(flows):
-        height, width = flow.shape[:2]
-        valid &= ((points[:, 0] >= 0) & (points[:, 0] < width)
-                  & (points[:, 1] >= 0) & (points[:, 1] < height))
+        valid &= inside_frame(points, *flow.shape[:2])
         step = bilinear_sample(flow, points) * valid[:, None]
         steps[j] = step
         points += step

@@ -257,3 +257,49 @@ def test_flow_on_the_crop_with_a_margin_matches_whole_frame_flow(
     assert both.mean() > 0.9
     diff = np.abs(whole['trajectories'] - near['trajectories'])
     assert diff.transpose(0, 3, 4, 1, 2)[both].mean() < 0.1
+
+
+def test_lucas_kanade_source_reads_the_square_exactly(square_video):
+    sample = dict(filename=square_video, frame_inds=np.array([0, 4]),
+                  clip_len=2, num_clips=1, modality='RGB', start_index=0)
+    pipeline = Compose([
+        dict(type='DecordInit'),
+        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4),
+        dict(type='TrajectoryTarget',
+             source=dict(type='lucas_kanade'))
+    ])
+    results = pipeline(dict(sample))
+    traj, valid = results['trajectories'], results['traj_valid']
+    assert traj.shape == (1, 4, 2, 12, 16) and valid.all()
+    cells = traj[0].transpose(2, 3, 0, 1)
+    square = cells_inside(valid[0], 36, 56, 64, 84)
+    # The default dense flow reads (2.94, -1.94) here.
+    np.testing.assert_allclose(cells[square].mean((0, 1)), VELOCITY,
+                               atol=0.01)
+    assert np.abs(cells[square] - VELOCITY).max() < 0.1
+    background = cells_inside(valid[0], 88, 60, 128, 96)
+    assert np.abs(cells[background]).max() < 0.05
+    assert 'traj_frames' not in results
+
+
+def test_lucas_kanade_source_needs_raw_frames_and_valid_options(
+        square_video):
+    from mme_mmaction.datasets.transforms.trajectory_sources import \
+        LucasKanadeFlow
+    from mme_mmaction.registry import TRAJECTORY_SOURCES
+    assert TRAJECTORY_SOURCES.get('lucas_kanade') is LucasKanadeFlow
+    with pytest.raises(ValueError, match='win_size must be odd'):
+        TrajectoryTarget(source=dict(type='lucas_kanade',
+                                     lucas_kanade=dict(win_size=4)))
+    with pytest.raises(ValueError, match="Unknown DIS preset 'slow'"):
+        TrajectoryTarget(source=dict(type='lucas_kanade',
+                                     guess=dict(method='dis', preset='slow')))
+    no_frames = Compose([
+        dict(type='DecordInit'),
+        dict(type='DecordDecodeWithTrajectoryFrames', raw_frames=False),
+        TrajectoryTarget(source=dict(type='lucas_kanade'))
+    ])
+    with pytest.raises(KeyError, match='square.mp4: the online trajectory '
+                       'source needs the raw frames'):
+        no_frames(dict(filename=square_video, frame_inds=np.array([0, 4]),
+                       clip_len=2, num_clips=1, modality='RGB'))

@@ -38,6 +38,9 @@ class TrajectoryTarget(SkipsBadInput):
       :data:`~mme_mmaction.motion.DEFAULT_FLOW`: DIS ``ultrafast`` refined
       to half resolution)
       and ``min_flow_size`` (224).
+    - ``'lucas_kanade'``: a coarse online flow refined by Lucas-Kanade at
+      each tracked point: cheaper than ``'online'`` and more exact on
+      textured cells (``docs/benchmarks.md``).
     - ``'stored'``: files of ``tools/data/extract_trajectories.py``
       (``format='ours'``) or the release's ``<video>_<L>.gz``
       (``format='release'``) under ``root``, named by the video's path

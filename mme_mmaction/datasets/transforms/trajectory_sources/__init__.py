@@ -5,11 +5,12 @@ Each source is registered in
 in configs) and its class name.
 """
 from .base import TrajectorySource
+from .lucas_kanade import LucasKanadeFlow
 from .online import OnlineFlow
 from .release_flow import ReleaseFlowVideos
 from .stored import StoredTrajectories
 
 __all__ = [
-    'OnlineFlow', 'ReleaseFlowVideos', 'StoredTrajectories',
+    'LucasKanadeFlow', 'OnlineFlow', 'ReleaseFlowVideos', 'StoredTrajectories',
     'TrajectorySource'
 ]
