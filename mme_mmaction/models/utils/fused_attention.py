@@ -9,8 +9,8 @@ from torch import Tensor, nn
 
 # Reduced-precision CPU training of short sequences: the attention matrix
 # is small, and batched matmuls on AMX beat the fused kernel's backward
-# below about this many tokens x head width (crossover measured at 700 to
-# 780 tokens of width 64 and 1300 to 1570 of width 32; docs/benchmarks.md).
+# below about this many tokens x head width (the crossover measured in
+# docs/benchmarks.md).
 _UNFUSED_MAX_TOKENS_X_WIDTH = 48 * 1024
 
 

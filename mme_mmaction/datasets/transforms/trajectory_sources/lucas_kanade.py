@@ -7,8 +7,9 @@ from mme_mmaction.motion import LucasKanadeTracker
 from mme_mmaction.registry import TRAJECTORY_SOURCES
 from .online import OnlineFlow
 
-COARSE_FLOW = dict(
-    method='dis', preset='ultrafast', variational_refinement_iterations=1)
+# Cheapest of the coarse flows compared in docs/benchmarks.md that leaves
+# LK's targets as photometrically consistent as the default dense flow's.
+COARSE_FLOW = dict(method='dis', preset='ultrafast', patch_stride=3)
 
 
 @TRAJECTORY_SOURCES.register_module(
@@ -31,7 +32,7 @@ class LucasKanadeFlow(OnlineFlow):
     Args:
         guess (dict, optional): :class:`~mme_mmaction.motion.OpticalFlow`
             options of the coarse flow. Defaults to DIS ``ultrafast`` with
-            one variational refinement pass.
+            patches every 3 pixels (4 in the preset).
         lucas_kanade (dict, optional): Options of
             :class:`~mme_mmaction.motion.LucasKanadeTracker`.
         min_flow_size (int): See :class:`OnlineFlow`. Defaults to 0.

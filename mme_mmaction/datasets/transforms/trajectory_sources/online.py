@@ -62,8 +62,8 @@ class OnlineFlow(TrajectorySource):
                            self.min_flow_size / region.min())
         flow_size = tuple(np.round(region * np.minimum(scale, 1.)).astype(int))
         to_flow = np.array(flow_size) / region
-        # Area averaging only where bilinear would alias: it costs 6 times
-        # as much.
+        # Area averaging only where bilinear would alias: it is several
+        # times slower.
         interpolation = (cv2.INTER_AREA if to_flow.min() < 0.5 else
                          cv2.INTER_LINEAR)
         frames = [
