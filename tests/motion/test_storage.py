@@ -2,6 +2,7 @@ import gzip
 import os
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,6 +266,47 @@ def test_bad_release_file_raises_value_error_naming_it(tmp_path, case):
     path.write_bytes(data)
     with pytest.raises(ValueError, match=f'video_2.gz.*{problem}'):
         read_release_trajectories(str(path))
+
+
+class _WritesAFile:
+    """Pickles to a call of ``pathlib.Path.touch``: code run on load."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.target), ))
+
+
+@pytest.mark.parametrize('protocol', [2, 4, 5])
+def test_crafted_release_file_is_refused_without_running_its_code(
+        tmp_path, protocol):
+    feat = np.zeros((4, 3, 2, 2), np.int8)
+    marker = tmp_path / 'ran'
+    payload = dict(traj_feat=feat, traj_type=np.ones((3, 2, 2), np.uint8),
+                   extra=_WritesAFile(marker))
+    path = tmp_path / 'video_2.gz'
+    path.write_bytes(gzip.compress(pickle.dumps(payload, protocol=protocol)))
+    # The unrestricted unpickler would run it:
+    pickle.loads(gzip.decompress(path.read_bytes()))
+    assert marker.exists()
+    marker.unlink()
+    with pytest.raises(ValueError,
+                       match=r'video_2.gz is not a release trajectory file: '
+                       r'refusing to load'):
+        read_release_trajectories(str(path))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('protocol', [2, 3, 4, 5])
+def test_release_files_of_every_pickle_protocol_read(tmp_path, protocol):
+    feat = np.arange(4 * 3 * 2 * 2).reshape(4, 3, 2, 2).astype(np.int8)
+    kind = np.ones((3, 2, 2), np.uint8)
+    path = tmp_path / 'video_2.gz'
+    path.write_bytes(gzip.compress(pickle.dumps(
+        dict(traj_feat=feat, traj_type=kind), protocol=protocol)))
+    traj, valid = read_release_trajectories(str(path))
+    assert valid.all() and traj[0, 1, 1, 0, 1] == feat[3, 0, 0, 1]
 
 
 def test_missing_release_file_raises_file_not_found(tmp_path):

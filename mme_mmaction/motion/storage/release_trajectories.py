@@ -1,19 +1,59 @@
 """The authors' release trajectory files ``<video>_<L>.gz`` (gzip pickles)."""
 import gzip
+import io
 import os
 import pickle
 import zlib
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
 from .atomic import atomic_write, check_traj
 
 RELEASE_TRAJ_BOUND = 20
+# What a pickle of a dict of numpy arrays needs (numpy 1 and 2 names; the
+# codec is how protocol 2 stores bytes). Nothing here can run other code.
+_ALLOWED_GLOBALS = frozenset({
+    ('numpy', 'ndarray'),
+    ('numpy', 'dtype'),
+    ('numpy.core.multiarray', '_reconstruct'),
+    ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'),
+    ('numpy._core.multiarray', 'scalar'),
+    ('numpy.core.numeric', '_frombuffer'),
+    ('numpy._core.numeric', '_frombuffer'),
+    ('collections', 'OrderedDict'),
+    ('_codecs', 'encode'),
+})
+
+
+class _RefusedGlobal(pickle.UnpicklingError):
+    """A pickle names an object outside :data:`_ALLOWED_GLOBALS`."""
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles plain containers and numpy arrays, refusing anything else.
+
+    A pickle calls whatever global it names on load, so a crafted file
+    could run code in every data worker; the release's files need only
+    numpy's array reconstruction.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED_GLOBALS:
+            raise _RefusedGlobal(
+                f'refusing to load {module}.{name}: a release trajectory '
+                'file holds only a dict of numpy arrays')
+        return super().find_class(module, name)
 
 
 def _load_release_dict(path: str) -> Dict:
-    """Decompress and unpickle a release ``.gz`` file, which must be a dict."""
+    """Decompress and unpickle a release ``.gz`` file, which must be a dict.
+
+    Only containers and numpy arrays are unpickled (see
+    :class:`_ArraysOnlyUnpickler`); a file that names any other object is
+    refused before that object is created.
+    """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Trajectory file {path} does not exist.')
     try:
@@ -22,7 +62,12 @@ def _load_release_dict(path: str) -> Dict:
     except (OSError, EOFError, zlib.error) as err:
         raise ValueError(f'{path} is not a valid gzip file: {err}') from err
     try:
-        data = pickle.loads(payload)
+        # latin1: numpy arrays pickled by Python 2 store raw bytes as str.
+        data = _ArraysOnlyUnpickler(
+            io.BytesIO(payload), encoding='latin1').load()
+    except _RefusedGlobal as err:
+        raise ValueError(f'{path} is not a release trajectory file: '
+                         f'{err}.') from err
     # Garbage bytes can make the unpickler raise almost any exception.
     except Exception as err:
         raise ValueError(f'{path} does not hold a pickle: {err!r}') from err
@@ -65,8 +110,9 @@ def read_release_trajectories(path: str) -> Tuple[np.ndarray, np.ndarray]:
     Assumption: METHOD does not give the values of ``traj_type``; a seed is
     taken as valid where ``traj_type != 0``.
 
-    Security: unpickling runs code chosen by the file's author. Only read
-    your own, trusted files.
+    Security: the file is unpickled with an unpickler that creates only
+    plain containers and numpy arrays, so a crafted file cannot run code;
+    it is refused with a ``ValueError`` instead.
 
     Args:
         path (str): The ``.gz`` file.
