@@ -143,9 +143,11 @@ def forked_workers(pid):
 def test_a_killed_worker_fails_its_video_only(videos, tmp_path):
     """kill -9 of a worker (as the OOM killer does): no hang, that video is
     reported, the others are extracted."""
+    # A first video long enough (about a minute of TV-L1 here) that the
+    # kill lands while its worker runs, even on a loaded machine.
+    write_video(videos / 'clips' / 'long.mp4', moving_square(num_frames=200))
     two = videos / 'two_list.txt'
-    two.write_text(''.join((videos / 'list.txt').read_text().splitlines(
-        True)[:2]))
+    two.write_text('clips/long.mp4 0\nclips/v1.mp4 0\n')
     command = [sys.executable, TOOL, str(two), str(tmp_path), '--flow',
                'tvl1', '--workers', '1']
     process = subprocess.Popen(command, env=dict(os.environ,
@@ -163,7 +165,7 @@ def test_a_killed_worker_fails_its_video_only(videos, tmp_path):
     assert process.returncode == 1, err[-3000:]
     report = (tmp_path / 'failures.txt').read_text().splitlines()
     assert len(report) == 1 and 'killed by SIGKILL' in report[0]
-    assert report[0].startswith(str(videos / 'clips' / 'v0.mp4'))
+    assert report[0].startswith(str(videos / 'clips' / 'long.mp4'))
     assert outputs(tmp_path) == [Path('clips/v1.npy')]
 
 
@@ -265,16 +267,111 @@ def test_an_unwritable_out_dir_fails_at_once(videos, tmp_path, capsys):
 
 
 def test_temporary_files_of_dead_writers_are_removed(videos, tmp_path):
+    from mme_mmaction.motion.storage import temporary_path
     tool = load_tool()
     dead = subprocess.Popen(['true'])
     dead.wait()
-    (tmp_path / 'clips').mkdir()
-    stale = tmp_path / 'clips' / f'v0.npy.tmp-{dead.pid}'
-    live = tmp_path / 'clips' / f'v9.npy.tmp-{os.getpid()}'
+    clips = tmp_path / 'clips'
+    clips.mkdir()
+    stale = Path(temporary_path(str(clips / 'v0.npy')).replace(
+        f'-{os.getpid()}-', f'-{dead.pid}-'))
+    live = Path(temporary_path(str(clips / 'v9.npy')))
     stale.write_bytes(b'partial')
     live.write_bytes(b'being written')
     assert tool.remove_stale_temporaries(str(tmp_path)) == 1
     assert not stale.exists() and live.exists()
+
+
+def test_user_files_named_like_old_temporaries_survive(videos, tmp_path):
+    """A video named like a temporary is extracted (not deleted, not
+    taken for unfinished), and a file the tool did not make is kept."""
+    import shutil
+    root = tmp_path / 'videos'
+    (root / 'clips').mkdir(parents=True)
+    name = f'clips/clip.tmp-{2 ** 22 + 1}'
+    shutil.copy(videos / 'clips' / 'v0.mp4', root / f'{name}.mp4')
+    (root / 'list.txt').write_text(f'{name}.mp4 0\n')
+    out = root  # the outputs beside the videos, as a user may choose
+    note = root / 'clips' / f'.notes.tmp-{2 ** 22 + 1}'
+    note.write_text('mine')
+    command = [sys.executable, TOOL, str(root / 'list.txt'), str(out),
+               '--flow', 'tvl1']
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for expected in ('0 already done', '1 already done'):
+        done = subprocess.run(command, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout
+    assert (root / f'{name}.mp4').exists() and note.read_text() == 'mine'
+    assert (root / f'{name}.npy').exists()
+
+
+@pytest.mark.parametrize('keep', [100, 0.5])
+def test_a_truncated_output_is_extracted_again(videos, tmp_path, keep):
+    first = extract(videos, tmp_path)
+    assert first.returncode == 0, first.stderr
+    target = tmp_path / 'clips' / 'v2.npy'
+    whole = target.read_bytes()
+    target.write_bytes(whole[:int(len(whole) * keep) if keep < 1 else keep])
+    again = extract(videos, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert ('4 already done; 1 incomplete outputs will be extracted again'
+            in again.stdout)
+    assert target.read_bytes() == whole
+
+
+def test_a_second_run_into_a_busy_out_dir_is_refused(videos, tmp_path,
+                                                     capsys):
+    import fcntl
+    tool = load_tool()
+    tmp_path.mkdir(exist_ok=True)
+    with open(tmp_path / tool.LOCK, 'a') as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert tool.extract(tool.parse_args(
+            [str(videos / 'list.txt'), str(tmp_path), '--traj-len', '2'])) == 2
+    assert (f'another extraction is writing into {tmp_path}'
+            in capsys.readouterr().err)
+    assert not outputs(tmp_path)
+    assert not (tmp_path / 'manifest.json').exists()
+    # Once the other run has ended, the same command runs.
+    assert tool.extract(tool.parse_args(
+        [str(videos / 'list.txt'), str(tmp_path), '--traj-len', '2'])) == 0
+
+
+@pytest.mark.parametrize('where', ['folder', 'file'])
+def test_symbolic_links_inside_out_dir_are_refused(videos, tmp_path, capsys,
+                                                   where):
+    tool = load_tool()
+    out, elsewhere = tmp_path / 'out', tmp_path / 'elsewhere'
+    out.mkdir()
+    elsewhere.mkdir()
+    victim = elsewhere / 'v1.npy'
+    victim.write_text('precious')
+    if where == 'folder':
+        link = out / 'clips'
+        link.symlink_to(elsewhere, target_is_directory=True)
+    else:
+        (out / 'clips').mkdir()
+        link = out / 'clips' / 'v1.npy'
+        link.symlink_to(victim)
+    assert tool.extract(tool.parse_args(
+        [str(videos / 'list.txt'), str(out), '--traj-len', '2'])) == 2
+    err = capsys.readouterr().err
+    assert f'{link} -> {elsewhere if where == "folder" else victim}' in err
+    assert victim.read_text() == 'precious'
+    assert sorted(p.name for p in elsewhere.iterdir()) == ['v1.npy']
+    assert not (out / 'manifest.json').exists()
+
+
+def test_a_cell_larger_than_the_frames_is_refused(videos, tmp_path, capsys):
+    tool = load_tool()
+    assert tool.extract(tool.parse_args(
+        [str(videos / 'list.txt'), str(tmp_path / 'out'),
+         '--cell-size', '200'])) == 2
+    assert (f'--cell-size 200 is larger than the frames of '
+            f'{videos / "clips" / "v0.mp4"} (96x128)'
+            in capsys.readouterr().err)
+    assert not (tmp_path / 'out').exists()
 
 
 def test_decoding_is_chunked_and_memory_does_not_grow_with_length(tmp_path):

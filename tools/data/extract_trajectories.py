@@ -16,23 +16,29 @@ into the same OUT_DIR is refused.
 
 Arguments and the whole list are checked before anything is written: every
 output must fall inside OUT_DIR (no absolute paths outside the video root,
-no ``..``), and two videos may not share one (``x.mp4`` and ``x.avi``).
+no ``..``, no symbolic link on the way from OUT_DIR to an output), two
+videos may not share one (``x.mp4`` and ``x.avi``), and ``--cell-size``
+must fit the first video's frames. One run at a time writes into an
+OUT_DIR: a second is refused while the first holds the folder's lock.
 
 Each video is extracted in a process of its own (``--workers`` at once),
 decoded ``--chunk`` frames at a time with only L flow fields in memory; a
 worker that dies (e.g. killed by the OOM killer) fails its video only.
-Runs are resumable: finished videos are skipped, files are written
-atomically, and temporary files left by killed runs are removed. Videos that
-fail are listed with their reason in ``OUT_DIR/failures.txt``, also when
-the run is interrupted, and make the exit status 1.
+Runs are resumable: complete outputs are skipped (an output whose header
+and size disagree is extracted again), files are written atomically through
+hidden temporaries, and the temporaries of killed runs are removed; no other
+file is touched. Videos that fail are listed with their reason in
+``OUT_DIR/failures.txt``, also when the run is interrupted, and make the
+exit status 1.
 """
 import argparse
+import fcntl
+import itertools
 import os
 import os.path as osp
-import re
 import sys
 import tempfile
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import IO, Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -40,13 +46,13 @@ from tqdm import tqdm
 
 from mme_mmaction.datasets.transforms.decode import check_frames, decode_error
 from mme_mmaction.motion import OpticalFlow, native_grid_trajectories
-from mme_mmaction.motion.storage import (atomic_write, read_manifest,
+from mme_mmaction.motion.storage import (TrajectoryReader, atomic_write,
+                                         read_manifest, temporary_writer,
                                          write_manifest, write_trajectories)
 from mme_mmaction.utils.isolated_jobs import run_isolated
 
 FAILURES = 'failures.txt'
-# atomic_write's temporary files: '<path>.tmp-<pid>[.<ext>]'.
-_TEMPORARY = re.compile(r'\.tmp-(\d+)(\.\w+)?$')
+LOCK = '.extract_trajectories.lock'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -156,16 +162,20 @@ def decode_grey(path: str, chunk: int) -> Iterator[np.ndarray]:
 
 
 def remove_stale_temporaries(out_dir: str) -> int:
-    """Delete temporary files of writers that no longer run."""
+    """Delete our hidden temporary files whose writers no longer run.
+
+    Only names :func:`~mme_mmaction.motion.storage.temporary_path` makes
+    are candidates; every other file is left alone.
+    """
     removed = 0
     for folder, _, files in os.walk(out_dir):
         for name in files:
-            match = _TEMPORARY.search(name)
-            if match is None:
+            writer = temporary_writer(name)
+            if writer is None:
                 continue
             try:
-                os.kill(int(match.group(1)), 0)
-                continue  # its writer still runs (another extraction)
+                os.kill(writer, 0)
+                continue  # its writer still runs (e.g. the converter)
             except ProcessLookupError:
                 pass
             except PermissionError:
@@ -173,6 +183,87 @@ def remove_stale_temporaries(out_dir: str) -> int:
             os.remove(osp.join(folder, name))
             removed += 1
     return removed
+
+
+def link_on_the_way(out_dir: str, key: str) -> Optional[str]:
+    """The first symbolic link between OUT_DIR and the output of ``key``.
+
+    A link there would send the output (and the atomic rename that
+    replaces it) outside OUT_DIR, whatever the lexical path says.
+    """
+    path = out_dir
+    for part in f'{key}.npy'.split('/'):
+        path = osp.join(path, part)
+        if osp.islink(path):
+            return path
+        if not osp.exists(path):
+            return None
+    return None
+
+
+def check_no_links(out_dir: str, keys: List[str]) -> None:
+    """Refuse outputs that a symbolic link inside OUT_DIR would redirect.
+
+    Raises:
+        ValueError: Naming each link and where it points.
+    """
+    links = sorted({link for link in (link_on_the_way(out_dir, key)
+                                      for key in keys) if link})
+    if links:
+        raise ValueError(
+            'outputs would be written through symbolic links: ' + '; '.join(
+                f'{link} -> {osp.realpath(link)}' for link in links) +
+            '. Replace them by folders, or use another OUT_DIR.')
+
+
+def lock_out_dir(out_dir: str) -> IO:
+    """Take OUT_DIR's lock for this run (released when the process ends).
+
+    Raises:
+        ValueError: If another run holds it.
+    """
+    handle = open(osp.join(out_dir, LOCK), 'a')
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ValueError(
+            f'another extraction is writing into {out_dir} (it holds '
+            f'{osp.join(out_dir, LOCK)}); wait for it to end, or use another '
+            'OUT_DIR.') from None
+    return handle
+
+
+def is_complete(path: str, traj_len: int) -> bool:
+    """Whether ``path`` is a whole output of these settings (header and
+    size agree, L matches); reads the header only."""
+    try:
+        return TrajectoryReader(path).traj_len == traj_len
+    except (OSError, ValueError):
+        return False
+
+
+def first_frame_shape(path: str) -> Optional[Tuple[int, int]]:
+    """(H, W) of a video's frames, or None if it cannot be opened."""
+    import decord
+    try:
+        height, width = decord.VideoReader(path, num_threads=1)[0].shape[:2]
+    except Exception:  # its own failure is reported when it is extracted
+        return None
+    return height, width
+
+
+def check_cell_size(cell_size: int, path: str,
+                    shape: Optional[Tuple[int, int]]) -> None:
+    """Refuse a seed cell larger than the frames.
+
+    Raises:
+        ValueError: Naming the video, its frame size and ``--cell-size``.
+    """
+    if shape is not None and cell_size > min(shape):
+        raise ValueError(
+            f'--cell-size {cell_size} is larger than the frames of {path} '
+            f'({shape[0]}x{shape[1]}): no cell would fit.')
 
 
 def check_writable(out_dir: str) -> None:
@@ -203,6 +294,7 @@ def write_failures(out_dir: str, failures: Dict[str, str]) -> None:
             if osp.exists(path):
                 os.remove(path)
             return
+
         def write(tmp: str) -> None:
             with open(tmp, 'w') as f:
                 f.writelines(f'{video}\t{reason}\n'
@@ -220,8 +312,13 @@ def extract_one(job: Tuple[str, str, Dict, int]) -> None:
     """Extract one video into its output file."""
     video, target, settings, chunk = job
     flow = settings['flow']
+    frames = decode_grey(video, chunk)
+    first = next(frames, None)
+    if first is None:
+        raise ValueError('the video has no frames')
+    check_cell_size(settings['cell_size'], video, first.shape)
     traj, valid = native_grid_trajectories(
-        decode_grey(video, chunk),
+        itertools.chain([first], frames),
         OpticalFlow(flow['method'], **flow['options']),
         traj_len=settings['traj_len'],
         cell_size=settings['cell_size'],
@@ -229,36 +326,69 @@ def extract_one(job: Tuple[str, str, Dict, int]) -> None:
     write_trajectories(target, traj, valid)
 
 
-def prepare(args: argparse.Namespace) -> Tuple[Dict, List[Tuple[str, str]]]:
-    """Check everything that can be checked before the first write."""
+def check_manifest(out_dir: str, settings: Dict) -> None:
+    """Refuse an OUT_DIR whose manifest records other settings."""
+    if not osp.exists(osp.join(out_dir, 'manifest.json')):
+        return
+    stored = read_manifest(out_dir)
+    if {k: stored.get(k) for k in settings} != settings:
+        raise ValueError(
+            f'{out_dir} holds trajectories made with '
+            f'{ {k: stored.get(k) for k in settings} }, not {settings}: '
+            'use another OUT_DIR.')
+
+
+def prepare(args: argparse.Namespace
+            ) -> Tuple[Dict, List[Tuple[str, str]], IO]:
+    """Check everything that can be checked before the first write.
+
+    Returns:
+        tuple: The settings, (video, key) per video, and OUT_DIR's lock.
+    """
     settings = settings_of(args)
     video_root = args.video_root or osp.dirname(osp.abspath(args.list))
     if not osp.isfile(args.list):
         raise ValueError(f'{args.list}: no such list file.')
     videos = read_list(args.list, video_root)
-    if osp.exists(osp.join(args.out_dir, 'manifest.json')):
-        stored = read_manifest(args.out_dir)
-        if {k: stored.get(k) for k in settings} != settings:
-            raise ValueError(
-                f'{args.out_dir} holds trajectories made with '
-                f'{ {k: stored.get(k) for k in settings} }, not {settings}: '
-                'use another OUT_DIR.')
+    if videos:
+        check_cell_size(args.cell_size, videos[0][0],
+                        first_frame_shape(videos[0][0]))
+    check_no_links(args.out_dir, [key for _, key in videos])
     check_writable(args.out_dir)
-    return settings, videos
+    # Held from the manifest check to the end: two runs with different
+    # settings cannot both pass the check and then mix their files.
+    lock = lock_out_dir(args.out_dir)
+    try:
+        check_manifest(args.out_dir, settings)
+    except BaseException:
+        lock.close()
+        raise
+    return settings, videos, lock
 
 
 def extract(args: argparse.Namespace) -> int:
     """Run the extraction; returns the exit status."""
     try:
-        settings, videos = prepare(args)
+        settings, videos, lock = prepare(args)
     except ValueError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
+    with lock:
+        return _extract_locked(args, settings, videos)
+
+
+def _extract_locked(args: argparse.Namespace, settings: Dict,
+                    videos: List[Tuple[str, str]]) -> int:
+    """The extraction proper, while this run holds OUT_DIR's lock."""
     removed = remove_stale_temporaries(args.out_dir)
     jobs = [(video, osp.join(args.out_dir, key + '.npy'), settings,
              args.chunk) for video, key in videos]
-    todo = [job for job in jobs if not osp.exists(job[1])]
+    todo = [job for job in jobs
+            if not is_complete(job[1], settings['traj_len'])]
+    redone = sum(osp.exists(job[1]) for job in todo)
     print(f'{len(jobs)} videos, {len(jobs) - len(todo)} already done'
+          + (f'; {redone} incomplete outputs will be extracted again'
+             if redone else '')
           + (f'; removed {removed} temporary files of killed runs.'
              if removed else '.'))
     if todo and not osp.exists(osp.join(args.out_dir, 'manifest.json')):

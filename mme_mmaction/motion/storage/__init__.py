@@ -12,7 +12,7 @@ Trajectories are always returned in our layout: per-step displacements
 frame, ``(T_avail, L, 2, Hg, Wg)`` for every raw start frame, with a bool
 ``(T_avail, Hg, Wg)`` validity; invalid seeds have all-zero displacements.
 """
-from .atomic import atomic_write
+from .atomic import atomic_write, temporary_path, temporary_writer
 from .ours import (TrajectoryReader, read_manifest, write_manifest,
                    write_trajectories)
 from .release_flow import (ReleaseFlowReader, dequantize_flow, quantize_flow,
@@ -24,5 +24,5 @@ __all__ = [
     'atomic_write', 'ReleaseFlowReader', 'TrajectoryReader', 'dequantize_flow',
     'quantize_flow', 'read_manifest', 'read_release_trajectories',
     'write_manifest', 'write_release_flow', 'write_release_trajectories',
-    'write_trajectories'
+    'temporary_path', 'temporary_writer', 'write_trajectories'
 ]

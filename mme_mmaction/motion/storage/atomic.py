@@ -1,15 +1,57 @@
 """Whole-or-absent file writes and the checks shared by the formats."""
 import contextlib
 import os
-from typing import Callable
+import re
+import secrets
+from typing import Callable, Optional
 
 import numpy as np
+
+# '.<name>.mme-tmp-<pid>-<token>[<suffix>]': hidden, with a random token, so
+# that no file a user names can be taken for one of ours.
+_TEMPORARY = re.compile(
+    r'^\.(?P<name>.+)\.mme-tmp-(?P<pid>\d+)-[0-9a-f]{16}(\.\w+)?$')
+
+
+def temporary_path(path: str, suffix: str = '') -> str:
+    """A fresh temporary name beside ``path`` (same folder, so same disk).
+
+    Args:
+        path (str): The file the temporary will become.
+        suffix (str): Appended, for writers that pick the container from
+            the extension.
+
+    Returns:
+        str: ``<folder>/.<name>.mme-tmp-<pid>-<16 hex digits><suffix>``.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(
+        folder,
+        f'.{name}.mme-tmp-{os.getpid()}-{secrets.token_hex(8)}{suffix}')
+
+
+def temporary_writer(name: str) -> Optional[int]:
+    """The process id that wrote a temporary of :func:`temporary_path`.
+
+    Args:
+        name (str): A file name (no folder).
+
+    Returns:
+        int | None: The writer's pid, or None if ``name`` is not one of our
+        temporaries.
+    """
+    match = _TEMPORARY.match(name)
+    return None if match is None else int(match.group('pid'))
 
 
 def atomic_write(path: str,
                  write: Callable[[str], None],
                  suffix: str = '') -> None:
     """Write ``path`` through a temporary file, so it is whole or absent.
+
+    A failure (a full disk, an exception of ``write``, Ctrl-C) removes the
+    temporary and re-raises the original error; an existing ``path`` is
+    kept until the new content is complete and on disk.
 
     Args:
         path (str): Destination; parent directories are created.
@@ -19,7 +61,7 @@ def atomic_write(path: str,
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     # Same directory, so that os.replace is an atomic rename.
-    tmp = f'{path}.tmp-{os.getpid()}{suffix}'
+    tmp = temporary_path(path, suffix)
     try:
         write(tmp)
         # The data must be on disk before the rename publishes it.
@@ -27,7 +69,7 @@ def atomic_write(path: str,
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
 

@@ -17,7 +17,7 @@ def write_trajectories(path: str, traj: np.ndarray, valid: np.ndarray) -> None:
 
     Invalid seeds are stored as NaN in all their values, so the file needs
     no second array. A killed writer leaves no partial ``path`` (at most a
-    ``path.tmp-<pid>`` file).
+    hidden temporary, see :func:`~.atomic.temporary_path`).
 
     Args:
         path (str): Destination ``<stem>.npy``; parent dirs are created.
