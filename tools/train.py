@@ -1,8 +1,11 @@
 """Train a model from a config (MMAction2's tools/train.py, CPU-aware).
 
 The arguments are MMAction2's. Differences: ``--seed`` also overrides a
-config's own ``randomness`` seed (MMAction2's script ignores it then), and
-the process group is torn down after the DDP model is freed (see
+config's own ``randomness`` seed (MMAction2's script ignores it then),
+``--resume`` also takes a work dir, ``--resume-fallback`` resumes from the
+newest complete checkpoint when the latest is truncated, ``--overwrite``
+lets a new run replace an earlier run's checkpoints (otherwise refused),
+and the process group is torn down after the DDP model is freed (see
 :func:`mme_mmaction.utils.run`). ``--amp`` selects ``AmpOptimWrapper`` as
 MMAction2's does; in the ``mmaction`` scope that name trains with bf16
 autocast on CPU-only hosts (:class:`~mme_mmaction.engine.
@@ -25,8 +28,18 @@ def parse_args() -> argparse.Namespace:
         nargs='?',
         type=str,
         const='auto',
-        help='resume from this checkpoint, or without a path from the '
-        'latest checkpoint in the work directory')
+        help='resume from this checkpoint file or work dir (its '
+        'last_checkpoint), or without a path from the work directory\'s')
+    parser.add_argument(
+        '--resume-fallback',
+        action='store_true',
+        help='if the checkpoint to resume is missing, empty or truncated, '
+        'resume from the newest complete one beside it')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='start afresh in a work dir that holds an earlier run\'s '
+        'checkpoints (they are overwritten as this run saves)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -73,6 +86,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.resume_fallback:
+        cfg.resume_fallback = True
+    if args.overwrite:
+        cfg.overwrite_work_dir = True
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     if args.seed is not None or cfg.get('randomness', None) is None:

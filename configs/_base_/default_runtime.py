@@ -9,8 +9,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # CheckpointHook that prunes old checkpoints only after the new one is
+    # complete (a kill while saving keeps the last good one).
     checkpoint=dict(
-        type='CheckpointHook', interval=20, max_keep_ckpts=3,
+        type='AtomicCheckpointHook', interval=20, max_keep_ckpts=3,
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'),

@@ -1,22 +1,34 @@
-"""A Runner that also runs distributed jobs on hosts without a GPU."""
+"""Our Runner: distributed jobs on hosts without a GPU, safe checkpoints,
+one run per work dir, the effective learning rate logged."""
 import unittest.mock
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, Optional, Union
 
 import torch
 from mmaction.registry import RUNNERS
 from mmengine.device import get_device
 from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.registry import MODEL_WRAPPERS
 from mmengine.runner import Runner
 from mmengine.utils.dl_utils import collect_env
 from torch.nn.parallel import DistributedDataParallel
 
+from .checkpoint_safety import CheckpointSafetyMixin
+from .work_dir_claim import WorkDirClaimMixin
+
 
 @RUNNERS.register_module()
-class AnyDeviceRunner(Runner):
+class AnyDeviceRunner(WorkDirClaimMixin, CheckpointSafetyMixin, Runner):
     """mmengine's ``Runner``, which on hosts without an accelerator also runs
     distributed jobs, as CPU processes talking over gloo.
+
+    It also saves and loads checkpoints safely
+    (:class:`~mme_mmaction.engine.checkpoint_safety.CheckpointSafetyMixin`),
+    trains only in a work dir no other run uses
+    (:class:`~mme_mmaction.engine.work_dir_claim.WorkDirClaimMixin`), and
+    logs the learning rate it trains with and the batch it was set for,
+    whether or not ``auto_scale_lr`` scales it.
 
     mmengine 0.10.7 fails there in three places: its launchers default to
     nccl, always call ``torch.cuda.set_device``, and give DDP
@@ -61,6 +73,31 @@ class AnyDeviceRunner(Runner):
             if issubclass(wrapper, DistributedDataParallel):
                 model_wrapper_cfg['device_ids'] = None
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def scale_lr(self,
+                 optim_wrapper: Union[OptimWrapper, OptimWrapperDict],
+                 auto_scale_lr: Optional[Dict] = None) -> None:
+        """mmengine's ``scale_lr``, then log the learning rate in effect."""
+        super().scale_lr(optim_wrapper, auto_scale_lr)
+        wrappers = (optim_wrapper.values() if isinstance(
+            optim_wrapper, OptimWrapperDict) else [optim_wrapper])
+        top = max(group['lr'] for wrapper in wrappers
+                  for group in wrapper.optimizer.param_groups)
+        loader = self._train_dataloader
+        batch = self.world_size * (loader.batch_size if hasattr(
+            loader, 'batch_size') else loader['batch_size'])
+        auto = auto_scale_lr or {}
+        if auto.get('enable', False):
+            how = (f'scaled by auto_scale_lr from base_batch_size '
+                   f'{auto["base_batch_size"]}')
+        elif 'base_batch_size' in auto:
+            how = (f'as configured for batch {auto["base_batch_size"]}; '
+                   'auto_scale_lr is off (--auto-scale-lr scales it)')
+        else:
+            how = 'as configured'
+        self.logger.info(f'Learning rate {top:.4g} (the largest over '
+                         f'parameter groups) for a total batch of {batch}, '
+                         f'{how}.')
 
     def _log_env(self, env_cfg: dict) -> None:
         """Log the environment; on CPU name the backend and processes."""

@@ -82,6 +82,52 @@ def test_npy_with_impossible_values_is_corrupt(tmp_path, value, axis):
         reader.read(2)
 
 
+def save_raw(path, traj, valid):
+    """Store as the writer does, without its checks."""
+    np.save(path, np.where(valid[:, None, None], traj,
+                           np.nan).astype(np.float16))
+
+
+@pytest.mark.parametrize('hole', [
+    (2, slice(None), 1, 1, 2),  # dy of every step
+    (2, 0, 0, 1, 2),  # one value
+    (2, slice(1, None), slice(None), 1, 2),  # all but the first step
+])
+def test_npy_seed_nan_in_some_of_its_values_is_corrupt(tmp_path, hole):
+    """An invalid seed is NaN in all of its L x 2 values; NaN in some of
+    them is no invalid seed but a damaged file, as inf is."""
+    traj, valid = random_trajectories()
+    valid[2] = True
+    traj[hole] = np.nan
+    path = str(tmp_path / 'video.npy')
+    save_raw(path, traj, valid)
+    reader = TrajectoryReader(path)
+    reader.read(1)  # other start frames stay readable
+    with pytest.raises(ValueError, match=(
+            r'video.npy is corrupt: start frame 2 holds 1 seeds with NaN in '
+            r'some but not all of their 4 x 2 values \(the first at grid '
+            r'row 1, column 2\)')):
+        reader.read(2)
+
+
+def test_npy_all_nan_is_corrupt_but_one_start_frame_without_seeds_is_not(
+        tmp_path):
+    traj, valid = random_trajectories()
+    path = str(tmp_path / 'video.npy')
+    save_raw(path, traj, np.zeros_like(valid))
+    with pytest.raises(ValueError, match=(
+            r'video.npy is corrupt: every value is NaN \(read at start '
+            r'frame 3\)')):
+        TrajectoryReader(path).read(3)
+    with pytest.raises(ValueError, match='would hold nothing but NaN'):
+        write_trajectories(path, traj, np.zeros_like(valid))
+    # Every point of start frame 3 left the frame: genuine, not corrupt.
+    valid[3] = False
+    write_trajectories(path, traj, valid)
+    steps, ok = TrajectoryReader(path).read(3)
+    assert not ok.any() and not steps.any()
+
+
 def test_npy_steps_up_to_the_frame_size_are_plausible(tmp_path):
     traj, valid = random_trajectories()
     traj[0, 0, 0, 0, 0], traj[0, 0, 1, 0, 0] = -40., 32.
@@ -396,3 +442,9 @@ def test_widths_decord_mis_decodes_are_rejected(tmp_path):
     write_release_flow(str(tmp_path), smooth_flows(num=2, height=32, width=48))
     with pytest.raises(ValueError, match='x.mp4.*expected'):
         ReleaseFlowReader(str(tmp_path))
+
+
+def test_a_name_near_the_length_limit_is_written(tmp_path):
+    path = tmp_path / ('v' * 250 + '.npy')
+    write_trajectories(str(path), *random_trajectories())
+    assert os.listdir(tmp_path) == [path.name]

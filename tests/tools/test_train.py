@@ -200,12 +200,41 @@ def test_a_resumed_run_continues_exactly(toy_data, tmp_path):
     assert len(whole) == 6 and losses(resumed) == whole[3:]
 
 
-def test_test_py_and_dist_test_sh_evaluate_a_recognizer(
-        single_process_run, toy_data, tmp_path):
+@pytest.fixture(scope='module')
+def fine_tuned(single_process_run, toy_data, tmp_path_factory):
+    """(config, checkpoint) of the toy recognizer fine-tuned for one epoch
+    from the pre-training checkpoint."""
     work_dir, _ = single_process_run
-    config = tmp_path / 'recognizer.py'
+    out = tmp_path_factory.mktemp('fine_tune')
+    config = out / 'recognizer.py'
     config.write_text(RECOGNIZER_CONFIG.format(root=ROOT, data=toy_data))
-    checkpoint = str(work_dir / 'epoch_1.pth')
+    run([sys.executable, 'tools/train.py', str(config), '--work-dir',
+         str(out / 'work'), '--cfg-options',
+         f'load_from={work_dir / "epoch_1.pth"}'])
+    return config, str(out / 'work' / 'epoch_1.pth')
+
+
+def test_test_py_refuses_a_checkpoint_without_a_classifier(
+        single_process_run, fine_tuned):
+    """A pre-training checkpoint given to a recognizer config would be
+    scored with a random head: an error, not an accuracy."""
+    work_dir, _ = single_process_run
+    config, _ = fine_tuned
+    result = subprocess.run(
+        [sys.executable, 'tools/test.py', str(config),
+         str(work_dir / 'epoch_1.pth'), '--work-dir',
+         str(work_dir / 'refused')], cwd=ROOT, capture_output=True,
+        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert ('has no weights for 4 parameters of the model '
+            '(backbone.fc_norm.weight, backbone.fc_norm.bias, '
+            'cls_head.fc_cls.weight, cls_head.fc_cls.bias)' in result.stderr)
+    assert 'acc/top1' not in result.stdout + result.stderr
+
+
+def test_test_py_and_dist_test_sh_evaluate_a_recognizer(
+        fine_tuned, tmp_path):
+    config, checkpoint = fine_tuned
     # MMAction2's test.py arguments: visualisations and a dump.
     log = run([sys.executable, 'tools/test.py', str(config), checkpoint,
                '--work-dir', str(tmp_path / 'single'), '--show-dir',

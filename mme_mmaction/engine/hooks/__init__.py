@@ -1,4 +1,5 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .clip_visualization_hook import ClipVisualizationHook
 from .finite_loss_hook import FiniteLossHook
 
-__all__ = ['ClipVisualizationHook', 'FiniteLossHook']
+__all__ = ['AtomicCheckpointHook', 'ClipVisualizationHook', 'FiniteLossHook']

@@ -25,9 +25,11 @@ def temporary_path(path: str, suffix: str = '') -> str:
         str: ``<folder>/.<name>.mme-tmp-<pid>-<16 hex digits><suffix>``.
     """
     folder, name = os.path.split(os.path.abspath(path))
+    # Shortened, so that a name near the file system's limit (255 bytes)
+    # still has a temporary.
     return os.path.join(
-        folder,
-        f'.{name}.mme-tmp-{os.getpid()}-{secrets.token_hex(8)}{suffix}')
+        folder, f'.{name[:120]}.mme-tmp-{os.getpid()}-'
+        f'{secrets.token_hex(8)}{suffix}')
 
 
 def temporary_writer(name: str) -> Optional[int]:
