@@ -13,8 +13,8 @@ TOY_WORK_DIR := work_dirs/vit-tiny_toy
 # make toy TOY_OPTIONS=train_dataloader.dataset.times=27
 TOY_OPTIONS ?=
 # The package is installed as a release is (configs, tools and
-# model-index.yml under mme_mmaction/.mim, where OpenMMLab's mim and
-# `mme_mmaction::` config paths look), again whenever a file it ships changes.
+# model-index.yml under mme_mmaction/.mim, where OpenMMLab's mim looks),
+# again whenever a file it ships changes.
 SHIPPED := setup.py model-index.yml $(shell find mme_mmaction configs tools \
 	-type f -not -path '*/__pycache__/*')
 

@@ -11,9 +11,9 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.8',
     packages=find_packages(include=['mme_mmaction', 'mme_mmaction.*']),
-    # What OpenMMLab's tools (mim, `mme_mmaction::` config paths) look for:
-    # configs, tools and model-index.yml under mme_mmaction/.mim, which
-    # links to them in the source tree; builds copy them.
+    # What OpenMMLab's mim looks for: configs, tools and model-index.yml
+    # under mme_mmaction/.mim, which links to them in the source tree;
+    # builds copy them.
     package_data={
         'mme_mmaction': [
             '.mim/model-index.yml', '.mim/configs/**/*', '.mim/tools/**/*'

@@ -1,9 +1,11 @@
 """The package ships what OpenMMLab's tools look for: a wheel built from
-the tree, unpacked on its own, serves ``mim search`` and ``mim train``."""
+the tree, unpacked on its own, serves ``mim search`` and ``mim train``, and
+its configs are bases of a user's config outside the repository."""
 import importlib.util
 import os
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -12,6 +14,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MIM = str(Path(sys.executable).parent / 'mim')
+NO_NETWORK = 'http://127.0.0.1:9'
+# The papers' ViT-B top-1 (configs/mme/README.md, configs/mam2/README.md).
+PAPERS_TOP1 = ('69.2', '81.8', '96.5', '78.0', '82.3', '71.3')
 
 
 @pytest.fixture(scope='module')
@@ -28,11 +33,28 @@ def site(tmp_path_factory):
     return out / 'site'
 
 
-def mim(site, *args, cwd):
+def run(site, *command, cwd):
+    """Run a command that sees the unpacked wheel, not the repository."""
+    # An unreachable proxy: nothing may download, whatever a metafile says.
+    env = dict(os.environ, PYTHONPATH=str(site), HTTP_PROXY=NO_NETWORK,
+               HTTPS_PROXY=NO_NETWORK, http_proxy=NO_NETWORK,
+               https_proxy=NO_NETWORK)
+    env.pop('NO_PROXY', None)
+    env.pop('no_proxy', None)
     result = subprocess.run(
-        [MIM, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, PYTHONPATH=str(site)))
+        command, cwd=cwd, capture_output=True, text=True, timeout=600,
+        env=env)
     return result.returncode, result.stdout + result.stderr
+
+
+def mim(site, *args, cwd):
+    return run(site, MIM, *args, cwd=cwd)
+
+
+def metafile_models():
+    index = yaml.safe_load((ROOT / 'model-index.yml').read_text())
+    for metafile in index['Import']:
+        yield from yaml.safe_load((ROOT / metafile).read_text())['Models']
 
 
 def test_the_wheel_ships_configs_tools_and_model_index(site):
@@ -47,13 +69,83 @@ def test_the_wheel_ships_configs_tools_and_model_index(site):
     assert shipped == tree
 
 
-def test_mim_search_lists_our_models(site, tmp_path):
+def test_mim_search_lists_our_models_and_no_paper_number_as_a_result(
+        site, tmp_path):
     code, out = mim(site, 'search', 'mme_mmaction', cwd=tmp_path)
     assert code == 0, out[-3000:]
-    models = yaml.safe_load((ROOT / 'configs/mme/metafile.yml').read_text())
-    for model in models['Models']:
-        assert f'config id: {model["Name"]}' in out
+    entries = {block.splitlines()[0]: block
+               for block in out.split('config id: ')[1:]}
+    models = list(metafile_models())
+    assert set(entries) == {model['Name'] for model in models}
     assert 'training_resources' in out and '180.5g' in out
+    for model in models:
+        shown = [line.split()[-1] for line in entries[model['Name']]
+                 .splitlines() if '/top_1_accuracy' in line]
+        measured = [str(result['Metrics']['Top 1 Accuracy'])
+                    for result in model.get('Results') or []]
+        assert shown == measured, model['Name']
+    # The papers' numbers are not shown; the toy transfer results are ours.
+    for paper_number in PAPERS_TOP1:
+        assert paper_number not in out
+    assert 'measured here' in entries['vit-tiny_mme-pre-toy_toy']
+
+
+def test_mim_download_fails_before_downloading_anything(site, tmp_path):
+    """No weights are released, and mim says so its own way."""
+    dest = tmp_path / 'checkpoints'
+    for model in metafile_models():
+        assert model['Weights'] is None, model['Name']
+    code, out = mim(site, 'download', 'mme_mmaction', '--config',
+                    'vit-tiny_mme-pre-toy_toy', '--dest', str(dest),
+                    cwd=tmp_path)
+    assert code != 0
+    assert "but got {'weight'}" in out, out[-3000:]
+    assert list(dest.iterdir()) == []
+
+
+def test_mmengine_refuses_package_bases_and_no_doc_offers_them(
+        site, tmp_path):
+    """mmengine 0.10.7 resolves ``pkg::`` bases only for its own list."""
+    user = tmp_path / 'user.py'
+    user.write_text("_base_ = ['mme_mmaction::mme/vit-tiny_toy.py']\n")
+    load = f'from mmengine import Config; Config.fromfile({str(user)!r})'
+    code, out = run(site, sys.executable, '-c', load, cwd=tmp_path)
+    assert code != 0
+    assert 'mmengine does not support to load mme_mmaction config' in out
+    shipped = [ROOT / 'README.md', ROOT / 'Makefile', ROOT / 'setup.py',
+               *ROOT.glob('docs/**/*.md'), *ROOT.glob('configs/**/*'),
+               *ROOT.glob('tools/**/*.py'),
+               *ROOT.glob('mme_mmaction/**/*.py')]
+    for path in shipped:
+        if path.is_file():
+            assert 'mme_mmaction::' not in path.read_text(), path
+
+
+def test_a_user_config_outside_the_repository_inherits_ours_by_path(
+        site, tmp_path):
+    """What docs/getting_started.md offers instead, from a fresh install."""
+    base = site / 'mme_mmaction/.mim/configs/mme/vit-tiny_toy.py'
+    user = tmp_path / 'user.py'
+    user.write_text(f'_base_ = [{str(base)!r}]\n'
+                    'model = dict(backbone=dict(arch=dict(depth=1)))\n')
+    script = textwrap.dedent(f"""
+        from mmengine import Config
+        from mmengine.registry import init_default_scope
+        cfg = Config.fromfile({str(user)!r})  # imports the plugin
+        import mme_mmaction
+        from mmaction.registry import MODELS
+        init_default_scope(cfg.default_scope)
+        model = MODELS.build(cfg.model)
+        print(mme_mmaction.__file__)
+        print(type(model).__name__, cfg.model.backbone.arch.embed_dims,
+              cfg.model.neck.embed_dims, len(model.backbone.blocks))
+    """)
+    code, out = run(site, sys.executable, '-c', script, cwd=tmp_path)
+    assert code == 0, out[-3000:]
+    *_, origin, built = out.strip().splitlines()
+    assert origin == str(site / 'mme_mmaction' / '__init__.py')
+    # From the base: the toy's widths; from the user's file: one block.
+    assert built.split() == ['MME', '192', '128', '1']
 
 
 def test_mim_train_runs_a_config_of_ours(site, tmp_path):
