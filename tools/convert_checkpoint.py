@@ -9,22 +9,33 @@ a linear ``cls_head``) or ``mme`` (our pre-training model). The result is
 ``{'state_dict': ..., 'meta': ...}`` for mmengine's ``load_checkpoint`` or
 ``init_cfg=dict(type='Pretrained', ...)``.
 
+The source's token grid is read from the checkpoint when it stores one
+(our Runner's config in ``meta['cfg']``, a converted checkpoint's
+``meta['token_grid']``), else from ``--src-num-frames`` / ``--src-img-size``
+or the size of its position table. The target's is ``--config``'s model's,
+else the clip-size flags', else the source's, else ViT-B/16's on 16 x 224 x
+224 clips; where they differ, the position table is resampled. Both grids,
+with where they came from, are printed.
+
 Every source key that could not be mapped, every key left out on purpose
 and, with ``--config``, every key the target model expects but does not get
 is printed (see :mod:`mme_mmaction.utils.checkpoint_conversion`). Sources
 are loaded with ``weights_only=True``; files that need a full unpickling
 (the MME release's hold an ``argparse.Namespace``), which runs whatever code
 they contain, load only with ``--trust-source``. DST is written atomically
-and may not be SRC.
+and may not be SRC. Past the parsing of the flags, every error is one line
+``error: ...`` on stderr and exit status 1, with DST left as it was.
 
 Example:
     python tools/convert_checkpoint.py mme_k400_1600e.pth vit-b_mme.pth \\
         --to recognizer --num-frames 16 --img-size 224
 """
 import argparse
+import dataclasses
+import errno
 import os.path as osp
 import sys
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -34,12 +45,33 @@ from torch import Tensor
 import mme_mmaction  # noqa: F401  (before mmaction.models: compat fixes)
 from mmaction.registry import MODELS
 from mme_mmaction.motion.storage import atomic_write
-from mme_mmaction.utils import (convert_state_dict, extract_state_dict,
-                                load_checkpoint_file)
+from mme_mmaction.utils import (ConversionReport, convert_state_dict,
+                                extract_state_dict, load_checkpoint_file)
+from mme_mmaction.utils.checkpoint_conversion import (ClipSize, Grid,
+                                                      UnknownGridError,
+                                                      stored_clip)
 
-# Target clip size and tokenisation; with --config, the config's.
-DEFAULT_GRID_ARGS = dict(
-    num_frames=16, img_size=224, patch_size=16, tubelet_size=2)
+# Recognizer keys that fine-tuning initialises (not needed from SRC).
+RECOGNIZER_FRESH = ('backbone.fc_norm.', 'cls_head.')
+# The target's clip-size flags, ClipSize's fields.
+CLIP_FLAGS = tuple(field.name for field in dataclasses.fields(ClipSize))
+# The fix for a failed write of DST, by errno.
+_WRITABLE = 'write it to a folder you may write to'
+_SPACE = 'free some space or write it to another disk'
+WRITE_FIXES = {
+    errno.EACCES: _WRITABLE,
+    errno.EPERM: _WRITABLE,
+    errno.EROFS: _WRITABLE,
+    errno.ENOSPC: _SPACE,
+    errno.EDQUOT: _SPACE,
+    errno.EFBIG: 'raise the file size limit (ulimit -f) or write it to '
+    'another disk',
+}
+
+
+def flag(name: str) -> str:
+    """The command-line flag of an argument name."""
+    return '--' + name.replace('_', '-')
 
 
 def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
@@ -53,17 +85,18 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
         required=True,
         choices=('recognizer', 'mme'),
         help='target layout: an MMAction2 recognizer or MME pre-training')
-    for name, default in DEFAULT_GRID_ARGS.items():
+    for field in dataclasses.fields(ClipSize):
         parser.add_argument(
-            '--' + name.replace('_', '-'),
+            flag(field.name),
             type=int,
-            help=f'{name.replace("_", " ")} of the target model (default '
-            f'{default}, or the --config model\'s)')
+            help=f'{field.name.replace("_", " ")} of the target model '
+            '(default: the --config model\'s, else the source\'s, else '
+            f'{field.default})')
     parser.add_argument(
         '--src-num-frames',
         type=int,
-        help='frames of the source\'s position table, if it has one and '
-        'it cannot be told from its size')
+        help='frames of the source\'s position table, if the checkpoint '
+        'does not store them and they cannot be told from its size')
     parser.add_argument(
         '--src-img-size',
         type=int,
@@ -87,11 +120,22 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
         '--strict',
         action='store_true',
         help='fail (exit 1, nothing written) if a source key could not be '
-        'mapped or a converted key does not fit the --config model')
+        'mapped or, with --config, the model misses a key or does not take '
+        'a converted one')
     return parser.parse_args(argv)
 
 
-def build_target(config: str) -> Tuple[Dict[str, Tensor], Tuple[int, ...]]:
+def check_destination(src: str, dst: str) -> None:
+    """Exit before any work if DST cannot be the converted file."""
+    if osp.realpath(src) == osp.realpath(dst):
+        sys.exit(f'error: DST is SRC ({src}); write the conversion to '
+                 'another file.')
+    if osp.isdir(dst):
+        sys.exit(f'error: {dst}: is a folder; name the file to write, e.g. '
+                 f'{osp.join(dst, "converted.pth")}.')
+
+
+def build_target(config: str) -> Tuple[Dict[str, Tensor], Grid]:
     """State dict and token grid of the model a config describes."""
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
@@ -102,55 +146,162 @@ def build_target(config: str) -> Tuple[Dict[str, Tensor], Tuple[int, ...]]:
     return model.state_dict(), (frames, height, width)
 
 
-def grid_from_args(args: argparse.Namespace) -> Tuple[int, int, int]:
-    """Target token grid of the clip-size flags (defaults where unset)."""
-    size = {name: getattr(args, name) or default
-            for name, default in DEFAULT_GRID_ARGS.items()}
-    side = size['img_size'] // size['patch_size']
-    return size['num_frames'] // size['tubelet_size'], side, side
+def target_grid(args: argparse.Namespace,
+                source: Optional[Tuple[ClipSize, str]],
+                config_grid: Optional[Grid]) -> Tuple[Grid, str]:
+    """The target token grid and where it came from.
+
+    Args:
+        args (argparse.Namespace): The parsed flags.
+        source (tuple[ClipSize, str], optional): The source's stored clip
+            size and its origin (:func:`stored_clip`).
+        config_grid (tuple[int, int, int], optional): The --config
+            model's token grid.
+
+    Returns:
+        tuple[tuple[int, int, int], str]: The grid and its origin.
+
+    Raises:
+        SystemExit: If clip-size flags contradict the --config model.
+    """
+    given = {name: getattr(args, name) for name in CLIP_FLAGS
+             if getattr(args, name) is not None}
+    named = ' '.join(f'{flag(name)} {value}' for name, value in given.items())
+    clip = dataclasses.replace(source[0] if source else ClipSize(), **given)
+    if config_grid is not None:
+        if given and clip.grid != config_grid:
+            sys.exit(f'error: the clip-size flags ({named}) give the token '
+                     f'grid {clip.grid}, the --config model has '
+                     f'{config_grid}; leave them out with --config.')
+        return config_grid, f'from the --config model ({args.config})'
+    if given:
+        rest = "the source's" if source else "ViT-B/16's defaults"
+        return clip.grid, f'{clip}, from {named}, the other sizes {rest}'
+    if source:
+        return clip.grid, "the source's"
+    return clip.grid, f'{clip}, the default'
 
 
-def source_grid(args: argparse.Namespace,
-                grid: Tuple[int, int, int]) -> Optional[Tuple[int, int, int]]:
-    """Token grid of the source's position table, if the flags give one."""
+def source_grid(
+        args: argparse.Namespace, source: Optional[Tuple[ClipSize, str]],
+        grid: Grid) -> Tuple[Optional[Grid], str]:
+    """The source's token grid and where it came from.
+
+    ``--src-num-frames`` and ``--src-img-size`` override a stored size; they
+    count in the target's tubelets, and the one not given is the target's.
+
+    Args:
+        args (argparse.Namespace): The parsed flags.
+        source (tuple[ClipSize, str], optional): The source's stored clip
+            size and its origin (:func:`stored_clip`).
+        grid (tuple[int, int, int]): The target's token grid.
+
+    Returns:
+        tuple[tuple[int, int, int] | None, str]: The grid, None if it is to
+        be told from the size of the source's position table, and its
+        origin.
+    """
     if args.src_num_frames is None and args.src_img_size is None:
-        return None
-    tubelet = args.tubelet_size or DEFAULT_GRID_ARGS['tubelet_size']
-    patch = args.patch_size or DEFAULT_GRID_ARGS['patch_size']
-    frames = (args.src_num_frames // tubelet
-              if args.src_num_frames else grid[0])
+        if source:
+            clip, origin = source
+            return clip.grid, f'{clip}, from {origin}'
+        return None, 'not stored: told from its position table, if any'
+    tubelet = args.tubelet_size or ClipSize.tubelet_size
+    patch = args.patch_size or ClipSize.patch_size
+    frames = args.src_num_frames // tubelet if args.src_num_frames else grid[0]
     side = args.src_img_size // patch if args.src_img_size else None
-    return (frames, side or grid[1], side or grid[2])
+    return ((frames, side or grid[1], side or grid[2]),
+            'from --src-num-frames / --src-img-size')
+
+
+def strict_failures(report: ConversionReport, target: str) -> List[str]:
+    """What makes --strict fail, one entry per kind, naming every key.
+
+    A recognizer's ``fc_norm`` and classifier are trained from scratch when
+    a pre-trained encoder is fine-tuned, so their absence is no failure.
+    """
+    fresh = RECOGNIZER_FRESH if target == 'recognizer' else ()
+    found = dict(unmapped=report.unmapped or [],
+                 missing=[key for key in report.missing or []
+                          if not key.startswith(fresh)],
+                 unexpected=report.unexpected or [])
+    return [
+        f'{len(keys)} {name} key{"s" * (len(keys) > 1)} ({", ".join(keys)})'
+        for name, keys in found.items() if keys
+    ]
+
+
+def save(checkpoint: dict, path: str) -> None:
+    """``torch.save`` that fails with the OSError of a failed write.
+
+    Through a Python file object: torch's own file writer reports a failed
+    write (a full disk) as a RuntimeError without the cause, and its zip
+    writer, on closing, raises a RuntimeError over the OSError.
+    """
+    with open(path, 'wb') as file:
+        try:
+            torch.save(checkpoint, file)
+        except RuntimeError as error:
+            if isinstance(error.__context__, OSError):
+                raise error.__context__ from None
+            raise
+
+
+def write_error(dst: str, error: OSError) -> str:
+    """The one line for a failed write of DST, with the fix.
+
+    Args:
+        dst (str): The destination, named instead of the temporary the
+            error may name.
+        error (OSError): What :func:`atomic_write` raised.
+
+    Returns:
+        str: ``error: DST: <what>; nothing was written (<fix>).``
+    """
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        what = 'a folder on its path is a file'  # from os.makedirs
+    else:
+        what = error.strerror or str(error)
+    fix = WRITE_FIXES.get(error.errno)
+    return (f'error: {dst}: {what}; nothing was written' +
+            (f' ({fix}).' if fix else '.'))
 
 
 def main(argv: Optional[list] = None) -> int:
     args = parse_args(argv)
-    if osp.realpath(args.src) == osp.realpath(args.dst):
-        sys.exit(f'error: DST is SRC ({args.src}); write the conversion to '
-                 'another file.')
-    grid, expected = grid_from_args(args), None
+    check_destination(args.src, args.dst)
+    expected = config_grid = None
     if args.config:
         expected, config_grid = build_target(args.config)
-        clip_flags = [getattr(args, name) for name in DEFAULT_GRID_ARGS]
-        if grid != config_grid and any(f is not None for f in clip_flags):
-            sys.exit(f'error: the clip-size flags give the token grid {grid}, '
-                     f'the config {config_grid}.')
-        grid = config_grid
     try:
         checkpoint = load_checkpoint_file(args.src, args.trust_source)
+    except ValueError as error:  # not a checkpoint, ...
+        sys.exit(f'error: {error}')
+    try:
+        state = extract_state_dict(checkpoint)
+        stored = stored_clip(checkpoint, state)
+        grid, target_origin = target_grid(args, stored, config_grid)
+        src_grid, source_origin = source_grid(args, stored, grid)
+        print('source token grid: ' +
+              (f'{src_grid}, ' if src_grid else '') + source_origin)
+        print(f'target token grid: {grid}, {target_origin}')
         state, report = convert_state_dict(
-            extract_state_dict(checkpoint),
+            state,
             args.to,
             token_grid=grid,
-            src_grid=source_grid(args, grid),
+            src_grid=src_grid,
             keep_norm=args.keep_norm,
             expected=expected)
-    except ValueError as error:  # not a checkpoint, no state dict, ...
-        sys.exit(f'error: {error}')
+    except UnknownGridError as error:
+        sys.exit(f'error: {args.src}: {error.problem}; pass '
+                 '--src-num-frames and --src-img-size (its clip size).')
+    except ValueError as error:  # no state dict, no encoder, ...
+        sys.exit(f'error: {args.src}: {error}')
     print(report.summary())
-    if args.strict and (report.unmapped or report.unexpected):
-        print('error: --strict and some keys are unmapped or unexpected; '
-              f'{args.dst} was not written.', file=sys.stderr)
+    failures = strict_failures(report, args.to) if args.strict else []
+    if failures:
+        print(f'error: --strict: {"; ".join(failures)}; {args.dst} was not '
+              'written.', file=sys.stderr)
         return 1
     meta = dict(
         converted_from=args.src,
@@ -159,9 +310,12 @@ def main(argv: Optional[list] = None) -> int:
         token_grid=grid,
         unmapped=report.unmapped,
         dropped=report.dropped)
-    atomic_write(args.dst,
-                 lambda tmp: torch.save({'state_dict': state, 'meta': meta},
-                                        tmp))
+    try:
+        atomic_write(args.dst,
+                     lambda tmp: save({'state_dict': state, 'meta': meta},
+                                      tmp))
+    except OSError as error:
+        sys.exit(write_error(args.dst, error))
     print(f'wrote {args.dst} ({len(state)} tensors)')
     return 0
 

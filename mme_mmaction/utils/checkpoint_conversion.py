@@ -45,8 +45,11 @@ Source keys without a counterpart in the target are reported in
 The target always has ``backbone.pos_embed`` (a persistent buffer of the
 stock backbone): a source table is copied, or resampled with
 :func:`resample_pos_embed` when the token grid differs; without one (the
-release has none) it is the sinusoid table for the target grid.
+release has none) it is the sinusoid table for the target grid. The grid of
+a source table is the one given, the one its checkpoint stores (see
+:func:`stored_clip`), or told from its size (:func:`infer_grid`).
 """
+import ast
 import math
 import os.path as osp
 import re
@@ -56,9 +59,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from mmaction.models.backbones.vit_mae import get_sinusoid_encoding
+from torch import Tensor
 
 from mme_mmaction.models.utils import resample_pos_embed
-from torch import Tensor
 
 TARGETS = ('recognizer', 'mme')
 Grid = Tuple[int, int, int]
@@ -89,6 +92,49 @@ _OUR_PARTS = ('backbone.', 'neck.', 'head.', 'cls_head.', 'motion_neck.',
               'motion_head.', 'regressor.', 'target_generator.')
 # The parameters of a ``Linear GELU Linear act`` head, below its prefix.
 _HEAD_PARAMS = ('0.weight', '0.bias', '2.weight', '2.bias')
+# The patch embedding: (C, 3, tubelet, patch, patch).
+_PROJECTION = 'backbone.patch_embed.projection.weight'
+
+
+class UnknownGridError(ValueError):
+    """The token grid of a position table cannot be told from its size.
+
+    Attributes:
+        problem (str): What is unknown, without the fix, which differs
+            between the Python API (``src_grid``) and the command line.
+    """
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem}; pass src_grid=(T', H', W').")
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class ClipSize:
+    """A ViT's input clip and tubelet sizes; the defaults are ViT-B/16's.
+
+    Attributes:
+        num_frames (int): Frames per clip.
+        img_size (int): Side of the square frames.
+        patch_size (int): Side of a tubelet.
+        tubelet_size (int): Frames per tubelet.
+    """
+
+    num_frames: int = 16
+    img_size: int = 224
+    patch_size: int = 16
+    tubelet_size: int = 2
+
+    @property
+    def grid(self) -> Grid:
+        """The token grid (T', H', W') of a clip."""
+        side = self.img_size // self.patch_size
+        return self.num_frames // self.tubelet_size, side, side
+
+    def __str__(self) -> str:
+        return (f'{self.num_frames} x {self.img_size} x {self.img_size} '
+                f'clips, {self.tubelet_size} x {self.patch_size} x '
+                f'{self.patch_size} tubelets')
 
 
 @dataclass
@@ -316,7 +362,7 @@ def infer_grid(num_tokens: int, like: Grid) -> Grid:
     that shares its spatial size or its (square) time length.
 
     Raises:
-        ValueError: If no or more than one grid fits.
+        UnknownGridError: If no or more than one grid fits.
     """
     if num_tokens == math.prod(like):
         return tuple(like)
@@ -328,11 +374,92 @@ def infer_grid(num_tokens: int, like: Grid) -> Grid:
     if side**2 * t == num_tokens:
         candidates.add((t, side, side))
     if len(candidates) != 1:
-        raise ValueError(
-            f'Cannot tell the token grid of a {num_tokens}-token position '
-            f'table (candidates: {sorted(candidates)}); pass src_grid '
-            '(--src-num-frames, --src-img-size).')
+        raise UnknownGridError(
+            f'cannot tell the token grid of a {num_tokens}-token position '
+            f'table from its size (candidates: {sorted(candidates)})')
     return candidates.pop()
+
+
+def _literal(node: ast.AST) -> Any:
+    """The value of a literal or ``dict(...)`` expression, else None."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == 'dict' and not node.args):
+        return {
+            keyword.arg: _literal(keyword.value)
+            for keyword in node.keywords if keyword.arg is not None
+        }
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+
+
+def _config_backbone(text: Any) -> Dict[str, Any]:
+    """``model.backbone`` of a config's text, as far as it is literal.
+
+    The text is parsed, never run: a checkpoint could carry any code in it.
+    """
+    if not isinstance(text, str):
+        return {}
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    backbone = None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and getattr(node.targets[0], 'id', None) == 'model'):
+            model = _literal(node.value)
+            if isinstance(model, dict):
+                backbone = model.get('backbone')
+    return backbone if isinstance(backbone, dict) else {}
+
+
+def _sizes(*values: Any) -> bool:
+    """Whether every value is a positive int."""
+    return all(type(value) is int and value > 0 for value in values)
+
+
+def stored_clip(
+        checkpoint: Mapping[str, Any],
+        state: Mapping[str, Tensor]) -> Optional[Tuple[ClipSize, str]]:
+    """The clip size a checkpoint of ours was trained or converted for.
+
+    Read from ``model.backbone``'s ``num_frames`` and ``img_size`` in the
+    config text that mmengine's Runner stores in ``meta['cfg']`` (parsed,
+    not run), else from the ``meta['token_grid']`` a converted checkpoint
+    stores; the tubelet size is the patch embedding's kernel. A size whose
+    grid does not fit the position table is passed over.
+
+    Args:
+        checkpoint (Mapping): The loaded checkpoint.
+        state (Mapping[str, Tensor]): Its state dict, with the
+            ``backbone.patch_embed`` of our layout.
+
+    Returns:
+        tuple[ClipSize, str] | None: The clip size and where it was read,
+        or None if the checkpoint stores none that fits.
+    """
+    meta, kernel = checkpoint.get('meta'), state.get(_PROJECTION)
+    if not isinstance(meta, Mapping) or kernel is None or kernel.dim() != 5:
+        return None
+    tubelet, patch = kernel.shape[2], kernel.shape[4]
+    found = []
+    backbone = _config_backbone(meta.get('cfg'))
+    frames, side = backbone.get('num_frames'), backbone.get('img_size')
+    if _sizes(frames, side):
+        found.append((ClipSize(frames, side, patch, tubelet),
+                      "the checkpoint's config (meta['cfg'])"))
+    grid = meta.get('token_grid')
+    if (isinstance(grid, (tuple, list)) and len(grid) == 3 and _sizes(*grid)
+            and grid[1] == grid[2]):
+        clip = ClipSize(grid[0] * tubelet, grid[1] * patch, patch, tubelet)
+        found.append((clip, "the checkpoint's meta['token_grid']"))
+    table = state.get('backbone.pos_embed')
+    for clip, origin in found:
+        if table is None or math.prod(clip.grid) == table.shape[1]:
+            return clip, origin
+    return None
 
 
 def _target_pos_embed(state: Mapping[str, Tensor], grid: Grid,
@@ -340,17 +467,21 @@ def _target_pos_embed(state: Mapping[str, Tensor], grid: Grid,
     """``backbone.pos_embed`` for the target and how it was obtained."""
     source = state.get('backbone.pos_embed')
     if source is None:
-        projection = state.get('backbone.patch_embed.projection.weight')
+        projection = state.get(_PROJECTION)
         if projection is None:
             raise ValueError('The source has neither a position table nor a '
                              'patch embedding to size one.')
         table = get_sinusoid_encoding(math.prod(grid), projection.shape[0])
         return table, f'sinusoid table for the token grid {grid}'
-    src_grid = tuple(src_grid or infer_grid(source.shape[1], grid))
+    told = ''
+    if src_grid is None:
+        src_grid = infer_grid(source.shape[1], grid)
+        told = f' (told from its {source.shape[1]} tokens)'
     if src_grid == grid:
-        return source, f'copied (token grid {grid})'
+        return source, f"copied: the token grid {grid} is the source's{told}"
     return (resample_pos_embed(source, src_grid, grid),
-            f'resampled from the token grid {src_grid} to {grid}')
+            f'resampled: the target token grid {grid} differs from the '
+            f"source's {src_grid}{told}")
 
 
 def compare_with_model(
@@ -403,6 +534,12 @@ def convert_state_dict(
     Returns:
         tuple[dict[str, Tensor], ConversionReport]: The converted state
         dict and what happened to every key.
+
+    Raises:
+        UnknownGridError: If ``src_grid`` is None and the source table's
+            grid cannot be told from its size.
+        ValueError: If the source has no encoder to convert or its table
+            does not fit ``src_grid``.
     """
     if to not in TARGETS:
         raise ValueError(f'to must be one of {TARGETS}, got {to!r}.')

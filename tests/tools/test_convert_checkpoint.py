@@ -1,7 +1,12 @@
 """tools/convert_checkpoint.py and mme_mmaction.utils.checkpoint_conversion:
-checkpoints written by hand with METHOD §9's key names, from tiny models."""
+checkpoints written by hand with METHOD §9's key names, from tiny models,
+and the toy's as our Runner saves it; destinations that cannot be written."""
 import argparse
+import errno
 import importlib.util
+import io
+import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +17,7 @@ from mmaction.models.backbones.vit_mae import (VisionTransformer,
                                                get_sinusoid_encoding)
 from mmaction.registry import MODELS
 from mmengine.config import Config
+from mmengine.runner.checkpoint import save_checkpoint
 from torch import nn
 
 from mme_mmaction.models import (MaskedMotionEncoder, MMEDecoder,
@@ -24,6 +30,8 @@ from tiny_models import TINY_MME
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools/convert_checkpoint.py'
+# The tool's process imports this tree, not an installed copy.
+SOURCE_TREE = dict(os.environ, PYTHONPATH=str(ROOT))
 # 4 frames of 32 x 32 in 2 x 16 x 16 tubelets: a 2 x 2 x 2 token grid.
 GRID = (2, 2, 2)
 VIT = dict(embed_dims=48, depth=2, num_heads=3, img_size=32, num_frames=4)
@@ -99,15 +107,19 @@ def pretrain_parts():
     return encoder, decoder, heads
 
 
-def recognizer(num_frames=4, img_size=32, **backbone):
+def recognizer_cfg(num_frames=4, img_size=32, **backbone):
     vit = dict(VIT, num_frames=num_frames, img_size=img_size, **backbone)
-    return MODELS.build(
-        dict(type='Recognizer3D',
-             backbone=dict(type='VisionTransformer', **vit),
-             cls_head=dict(type='TimeSformerHead', num_classes=5,
-                           in_channels=48),
-             data_preprocessor=dict(type='ActionDataPreprocessor',
-                                    format_shape='NCTHW'))).eval()
+    return dict(type='Recognizer3D',
+                backbone=dict(type='VisionTransformer', **vit),
+                cls_head=dict(type='TimeSformerHead', num_classes=5,
+                              in_channels=48),
+                data_preprocessor=dict(type='ActionDataPreprocessor',
+                                       format_shape='NCTHW'))
+
+
+def recognizer(num_frames=4, img_size=32, **backbone):
+    return MODELS.build(recognizer_cfg(num_frames, img_size,
+                                       **backbone)).eval()
 
 
 def assert_features_equal(ours, theirs):
@@ -303,7 +315,7 @@ def test_cli_prints_unmapped_keys_and_strict_fails(pretrain_parts, tmp_path):
     done = subprocess.run(
         [sys.executable, str(TOOL), str(src), str(dst), '--to', 'mme',
          '--num-frames', '4', '--img-size', '32', '--strict'],
-        capture_output=True, text=True, cwd=ROOT)
+        capture_output=True, text=True, cwd=ROOT, env=SOURCE_TREE)
     assert done.returncode == 1
     assert 'unmapped (1):\n  decoder.0.head.weight\n' in done.stdout
     assert 'not written' in done.stderr and not dst.exists()
@@ -314,7 +326,8 @@ def test_cli_prints_unmapped_keys_and_strict_fails(pretrain_parts, tmp_path):
     assert ckpt['meta']['token_grid'] == GRID
     assert ckpt['meta']['unmapped'] == ['decoder.0.head.weight']
     assert ckpt['state_dict']['backbone.pos_embed'].shape == (1, 8, 48)
-    assert not list(tmp_path.glob('*.tmp-*'))  # written atomically
+    # Written atomically: no temporary left.
+    assert sorted(os.listdir(tmp_path)) == ['mme.pth', 'release.pth']
 
 
 def test_cli_with_a_config_lists_what_the_model_misses(pretrain_parts,
@@ -329,7 +342,7 @@ def test_cli_with_a_config_lists_what_the_model_misses(pretrain_parts,
     out = capsys.readouterr().out
     assert code == 0
     assert 'missing (0)' in out and 'unexpected (0)' in out
-    with pytest.raises(SystemExit, match='token grid'):
+    with pytest.raises(SystemExit, match='--num-frames 16.*token grid'):
         tool.main([str(src), str(tmp_path / 'out.pth'), '--to', 'mme',
                    '--config', str(config), '--num-frames', '16'])
 
@@ -454,3 +467,277 @@ def test_sibling_checkpoints_give_recognizers_their_encoder_only(
                            for k, v in encoder.items())
     assert not any(k.startswith(('neck', 'head', 'regressor', 'motion',
                                  'target')) for k in converted)
+
+
+TOY_PRETRAIN = ROOT / 'configs/mme/vit-tiny_toy.py'
+TOY_RECOGNIZER = ROOT / 'configs/recognition/vit-tiny_mme-pre_toy.py'
+
+
+@pytest.fixture(scope='module')
+def toy_checkpoint(tmp_path_factory):
+    """The toy pre-training's checkpoint as our Runner saves it: 8 x 64 x
+    64 clips, a 4 x 4 x 4 grid, its config's text in ``meta['cfg']``."""
+    cfg = Config.fromfile(TOY_PRETRAIN)
+    path = tmp_path_factory.mktemp('toy') / 'epoch_30.pth'
+    save_checkpoint(
+        {'meta': dict(cfg=cfg.pretty_text, epoch=30, iter=150),
+         'state_dict': randomized(MODELS.build(cfg.model), 8).state_dict()},
+        str(path))
+    return path
+
+
+def toy_recognizer(checkpoint, **backbone):
+    """The stock toy recognizer config, initialised from ``checkpoint``."""
+    cfg = Config.fromfile(TOY_RECOGNIZER)
+    cfg.model.backbone.update(backbone)
+    cfg.model.backbone.init_cfg.checkpoint = str(checkpoint)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def test_the_toy_checkpoint_converts_without_config(toy_checkpoint,
+                                                    tmp_path, capsys):
+    dst = tmp_path / 'toy_recognizer.pth'
+    assert load_tool().main([str(toy_checkpoint), str(dst), '--to',
+                             'recognizer']) == 0
+    out = capsys.readouterr().out
+    assert ("source token grid: (4, 4, 4), 8 x 64 x 64 clips, 2 x 16 x 16 "
+            "tubelets, from the checkpoint's config (meta['cfg'])\n") in out
+    assert "target token grid: (4, 4, 4), the source's\n" in out
+    assert 'differs' not in out and 'resampled' not in out
+    converted = torch.load(dst, weights_only=True)['state_dict']
+    # The stock recognizer config takes all of it through its init_cfg (a
+    # shape error would leave a tensor as initialised); only the new norm
+    # and head miss.
+    model = toy_recognizer(dst)
+    stock = model.state_dict()
+    assert set(stock) - set(converted) == {
+        'backbone.fc_norm.weight', 'backbone.fc_norm.bias',
+        'cls_head.fc_cls.weight', 'cls_head.fc_cls.bias'
+    }
+    assert set(converted) <= set(stock)
+    for key, value in converted.items():
+        assert torch.equal(stock[key], value), key
+
+
+def test_another_clip_size_is_said_and_the_table_resampled(toy_checkpoint,
+                                                           tmp_path, capsys):
+    tool = load_tool()
+    longer, again = tmp_path / 'toy_16.pth', tmp_path / 'toy_16_again.pth'
+    assert tool.main([str(toy_checkpoint), str(longer), '--to', 'recognizer',
+                      '--num-frames', '16']) == 0
+    out = capsys.readouterr().out
+    assert ('target token grid: (8, 4, 4), 16 x 64 x 64 clips, 2 x 16 x 16 '
+            "tubelets, from --num-frames 16, the other sizes the source's\n"
+            ) in out
+    assert ('backbone.pos_embed: resampled: the target token grid (8, 4, 4) '
+            "differs from the source's (4, 4, 4)\n") in out
+    source = torch.load(toy_checkpoint, weights_only=True)['state_dict']
+    table = torch.load(longer, weights_only=True)['state_dict'][
+        'backbone.pos_embed']
+    torch.testing.assert_close(
+        table, resample_pos_embed(source['backbone.pos_embed'], (4, 4, 4),
+                                  (8, 4, 4)), rtol=0, atol=0)
+    # A converted checkpoint stores its grid: converted again, it is kept.
+    assert tool.main([str(longer), str(again), '--to', 'recognizer']) == 0
+    out = capsys.readouterr().out
+    assert ('source token grid: (8, 4, 4), 16 x 64 x 64 clips, 2 x 16 x 16 '
+            "tubelets, from the checkpoint's meta['token_grid']\n") in out
+    assert "backbone.pos_embed: copied: the token grid (8, 4, 4) is the " \
+        "source's\n" in out
+    model = toy_recognizer(again, num_frames=16)
+    assert torch.equal(model.backbone.pos_embed, table)
+
+
+def test_a_stored_config_is_read_not_run(toy_checkpoint, tmp_path):
+    from mme_mmaction.utils.checkpoint_conversion import stored_clip
+    ckpt = torch.load(toy_checkpoint, weights_only=True)
+    state = ckpt['state_dict']
+    flag = tmp_path / 'ran'
+    ckpt['meta']['cfg'] = (f'open({str(flag)!r}, "w")\n' +
+                           ckpt['meta']['cfg'])
+    clip, origin = stored_clip(ckpt, state)
+    assert (clip.grid, origin) == ((4, 4, 4),
+                                   "the checkpoint's config (meta['cfg'])")
+    assert not flag.exists()
+    # A config that does not fit the table is passed over.
+    ckpt['meta']['cfg'] = 'model = dict(backbone=dict(num_frames=16, ' \
+        'img_size=64))'
+    assert stored_clip(ckpt, state) is None
+
+
+def test_cli_errors_name_flags_not_python_arguments(tmp_path):
+    """A 1568-token table for 8 x 7 x 7 targets: 32 x 7 x 7 or 8 x 14 x
+    14; the checkpoint stores no grid."""
+    src, dst = tmp_path / 'vit.pth', tmp_path / 'out.pth'
+    torch.save({'state_dict': {
+        'backbone.pos_embed': torch.randn(1, 1568, 48),
+        'backbone.patch_embed.projection.weight': torch.randn(
+            48, 3, 2, 16, 16)
+    }}, src)
+    tool = load_tool()
+    with pytest.raises(SystemExit) as error:
+        tool.main([str(src), str(dst), '--to', 'recognizer', '--img-size',
+                   '112'])
+    message = str(error.value)
+    assert message.startswith(f'error: {src}: cannot tell the token grid')
+    assert '--src-num-frames' in message and '--src-img-size' in message
+    assert 'src_grid' not in message and '\n' not in message
+    assert not dst.exists()
+    assert tool.main([str(src), str(dst), '--to', 'recognizer', '--img-size',
+                      '112', '--src-img-size', '224']) == 0
+    assert torch.load(dst, weights_only=True)['state_dict'][
+        'backbone.pos_embed'].shape == (1, 392, 48)
+
+
+def test_strict_fails_on_keys_the_model_misses(pretrain_parts, tmp_path,
+                                               capsys):
+    config = tmp_path / 'recognizer.py'
+    Config(dict(model=recognizer_cfg())).dump(config)
+    src, dst = tmp_path / 'release.pth', tmp_path / 'out.pth'
+    torch.save(release_pretrain(*pretrain_parts), src)
+    tool = load_tool()
+    # A pre-training encoder leaves only what fine-tuning initialises.
+    assert tool.main([str(src), str(dst), '--to', 'recognizer', '--config',
+                      str(config), '--strict']) == 0
+    assert 'missing (4)' in capsys.readouterr().out
+    # An encoder weight the model needs is a failure.
+    checkpoint = release_pretrain(*pretrain_parts)
+    del checkpoint['model']['encoder.blocks.0.mlp.fc1.weight']
+    torch.save(checkpoint, src)
+    dst.unlink()
+    assert tool.main([str(src), str(dst), '--to', 'recognizer', '--config',
+                      str(config), '--strict']) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        'error: --strict: 1 missing key (backbone.blocks.0.mlp.layers.0.0.'
+        f'weight); {dst} was not written.\n')
+    assert not dst.exists()
+    # A fine-tuned checkpoint initialises the whole recognizer.
+    encoder, head = tiny_encoder(seed=2), randomized(nn.Linear(48, 5), 3)
+    module = {release_name(k): v for k, v in encoder.state_dict().items()
+              if k != 'pos_embed'}
+    module.update({'head.weight': head.weight, 'head.bias': head.bias})
+    torch.save({'module': module}, src)
+    assert tool.main([str(src), str(dst), '--to', 'recognizer', '--config',
+                      str(config), '--strict']) == 0
+
+
+@pytest.fixture
+def conversion(pretrain_parts, tmp_path):
+    """A release checkpoint in ``tmp_path/src`` and the tool's arguments
+    but DST; ``tmp_path/dst`` holds an older DST."""
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'dst').mkdir()
+    src = tmp_path / 'src' / 'release.pth'
+    torch.save(release_pretrain(*pretrain_parts), src)
+    (tmp_path / 'dst' / 'old.pth').write_bytes(b'an older conversion')
+    return [str(src), '--to', 'recognizer', '--num-frames', '4',
+            '--img-size', '32']
+
+
+def assert_one_line_and_nothing_written(error, dst, what, folder):
+    """The tool exited with one line naming DST; ``folder`` holds the older
+    DST, as it was, and nothing else."""
+    message = str(error.value)
+    assert message.startswith(f'error: {dst}: {what}'), message
+    assert message.endswith('.') and '\n' not in message
+    assert os.listdir(folder) == ['old.pth']
+    assert (folder / 'old.pth').read_bytes() == b'an older conversion'
+
+
+def test_a_destination_folder_or_a_file_on_its_path_gives_one_line(
+        conversion, tmp_path):
+    tool = load_tool()
+    folder = tmp_path / 'dst'
+    with pytest.raises(SystemExit) as error:
+        tool.main([conversion[0], str(folder)] + conversion[1:])
+    assert str(error.value) == (
+        f'error: {folder}: is a folder; name the file to write, e.g. '
+        f'{folder / "converted.pth"}.')
+    assert os.listdir(folder) == ['old.pth']
+    dst = folder / 'old.pth' / 'new.pth'
+    with pytest.raises(SystemExit) as error:
+        tool.main([conversion[0], str(dst)] + conversion[1:])
+    assert_one_line_and_nothing_written(
+        error, dst, 'a folder on its path is a file', folder)
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """Makes a folder read-only, for root too (chattr +i); undone after."""
+    undo = []
+
+    def make(folder):
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+            undo.append(lambda: folder.chmod(0o755))
+            return
+        done = subprocess.run(['chattr', '+i', str(folder)],
+                              capture_output=True)
+        if done.returncode != 0:
+            pytest.skip('root cannot make a folder read-only here')
+        undo.append(lambda: subprocess.run(['chattr', '-i', str(folder)],
+                                           check=True))
+
+    yield make
+    for action in undo:
+        action()
+
+
+def test_a_read_only_folder_gives_one_line(conversion, tmp_path, read_only):
+    dst = tmp_path / 'dst' / 'old.pth'
+    read_only(dst.parent)
+    with pytest.raises(SystemExit) as error:
+        load_tool().main([conversion[0], str(dst)] + conversion[1:])
+    what = 'Operation not permitted' if os.geteuid() == 0 else \
+        'Permission denied'
+    assert_one_line_and_nothing_written(error, dst, what, dst.parent)
+    assert 'a folder you may write to' in str(error.value)
+
+
+class FullDisk(io.FileIO):
+    """A file on a disk that fills up after ``ROOM`` bytes."""
+
+    ROOM = 4096
+
+    def write(self, data):
+        if self.tell() + len(data) > self.ROOM:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return super().write(data)
+
+
+def test_a_full_disk_gives_one_line(conversion, tmp_path, monkeypatch):
+    tool = load_tool()
+    # The tool's own open(), so that the failure hits the real write.
+    monkeypatch.setattr(tool, 'open', FullDisk, raising=False)
+    dst = tmp_path / 'dst' / 'old.pth'
+    with pytest.raises(SystemExit) as error:
+        tool.main([conversion[0], str(dst)] + conversion[1:])
+    assert_one_line_and_nothing_written(error, dst,
+                                        'No space left on device', dst.parent)
+    assert 'free some space' in str(error.value)
+
+
+def test_a_write_cut_short_by_the_kernel_gives_one_line_and_status_1(
+        conversion, tmp_path):
+    """A real process whose file size limit stops the write midway (as a
+    full disk would): exit status 1, one line on stderr, no traceback."""
+    dst = tmp_path / 'dst' / 'old.pth'
+
+    def limit_file_size():
+        hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, hard))
+
+    done = subprocess.run(
+        [sys.executable, str(TOOL), conversion[0], str(dst)] + conversion[1:],
+        capture_output=True, text=True, cwd=ROOT, env=SOURCE_TREE,
+        preexec_fn=limit_file_size)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f'error: {dst}: File too large; nothing was written (raise the file '
+        'size limit (ulimit -f) or write it to another disk).'
+    ]
+    assert os.listdir(dst.parent) == ['old.pth']
+    assert dst.read_bytes() == b'an older conversion'
