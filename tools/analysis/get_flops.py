@@ -10,7 +10,7 @@ Example:
 """
 import argparse
 import math
-from typing import Any, List
+from typing import Any, List, Optional, Tuple
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
@@ -69,11 +69,50 @@ def clip_shape(cfg: Config) -> tuple:
 
 
 def config_mask_ratio(cfg: Config) -> float:
-    pipeline = cfg.train_dataloader.dataset.pipeline
-    for step in pipeline:
-        if step['type'] == 'TubeMaskGenerator':
+    """The mask ratio of the config's mask step (through dataset wrappers).
+
+    Raises:
+        ValueError: If the training pipeline has no mask step.
+    """
+    dataset = cfg.train_dataloader.dataset
+    while 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset['dataset']
+    for step in dataset.get('pipeline', []):
+        if step['type'] in ('TubeMaskGenerator', 'SliceRandomMaskGenerator'):
             return step.get('mask_ratio', 0.7)
-    raise ValueError('The config has no TubeMaskGenerator: pass --mask-ratio.')
+    raise ValueError('The config has no mask step: pass --mask-ratio.')
+
+
+def counted_mask(model: MaskedVideoPretrainer, ratio: float) -> Tensor:
+    """A (1, N) bool tube mask with ``ratio`` of every slice masked."""
+    t, h, w = model.backbone.token_grid
+    spatial = torch.zeros(h * w, dtype=torch.bool)
+    spatial[:int(ratio * h * w)] = True
+    return spatial.repeat(t)[None]
+
+
+def forward_flops(cfg: Config, model: nn.Module,
+                  mask_ratio: Optional[float] = None) -> Tuple[float, str]:
+    """FLOPs of one clip's training forward of a config's model.
+
+    Args:
+        cfg (Config): The config (clip size, mask ratio).
+        model (nn.Module): Its model, built.
+        mask_ratio (float, optional): Overrides the config's.
+
+    Returns:
+        tuple[float, str]: The FLOPs and what was counted.
+    """
+    clip = torch.randn(clip_shape(cfg))
+    if not isinstance(model, MaskedVideoPretrainer):
+        return (count(model, (clip[None], None, 'tensor')),
+                f'recognition forward, one clip {tuple(clip.shape)}')
+    ratio = mask_ratio if mask_ratio is not None else config_mask_ratio(cfg)
+    mask = counted_mask(model, ratio)
+    return (count(PretrainStep(model), (clip, mask)),
+            f'pre-training forward, {int((~mask).sum())} visible of '
+            f'{mask.numel()} tokens (mask ratio {ratio}), input '
+            f'{tuple(clip.shape)}')
 
 
 def main() -> None:
@@ -82,21 +121,8 @@ def main() -> None:
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     cfg.model.backbone.pop('init_cfg', None)
     model = MODELS.build(cfg.model).eval()
-    clip = torch.randn(clip_shape(cfg))
-    if isinstance(model, MaskedVideoPretrainer):
-        ratio = (args.mask_ratio if args.mask_ratio is not None else
-                 config_mask_ratio(cfg))
-        t, h, w = model.backbone.token_grid
-        spatial = torch.zeros(h * w, dtype=torch.bool)
-        spatial[:int(ratio * h * w)] = True
-        mask = spatial.repeat(t)[None]
-        flops = count(PretrainStep(model), (clip, mask))
-        what = (f'pre-training forward, {int((~mask).sum())} visible of '
-                f'{mask.numel()} tokens (mask ratio {ratio})')
-    else:
-        flops = count(model, (clip[None], None, 'tensor'))
-        what = 'recognition forward, one clip'
-    print(f'{args.config}: {what}, input {tuple(clip.shape)}')
+    flops, what = forward_flops(cfg, model, args.mask_ratio)
+    print(f'{args.config}: {what}')
     params = parameter_count(model)['']
     print(f'FLOPs: {flops / 1e9:.4g} G  Parameters: {params / 1e6:.4g} M '
           f'(encoder {parameter_count(model.backbone)[""] / 1e6:.1f} M)')
