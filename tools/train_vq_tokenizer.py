@@ -21,12 +21,21 @@ anything yet gives codes that ignore the image (measured: reconstruction
 stays at the level of predicting grey), hence the stages. Held-out videos
 give the printed reconstruction PSNR and codebook usage.
 
+The two training stages show a progress bar (steps, losses, elapsed time
+and ETA). Every ``--save-every`` steps and at the end of each stage, the
+whole training state (model, optimiser, random generators, codebook
+restarts) is written to ``OUT_DIR/train_state.pth``, whole or not at all,
+so that a killed run leaves the last complete one. ``--resume`` continues
+from it and ends with the same tokenizer as an uninterrupted run (on as
+many threads); a state saved with other settings is refused. The state is
+deleted once the tokenizer is saved.
+
 Usage:
     python tools/train_vq_tokenizer.py LIST OUT_DIR [--video-root DIR]
         [--size 64] [--ae-steps 300] [--steps 300] [--batch-size 32]
         [--lr 1e-3] [--codebook 256] [--embed-dim 32] [--channels 32]
         [--frames-per-video 16] [--val-videos 8] [--restart-every 50]
-        [--seed 0]
+        [--seed 0] [--save-every 50] [--resume]
 """
 import argparse
 import json
@@ -41,9 +50,17 @@ import decord
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
+
+from mme_mmaction.motion.storage import atomic_write
 
 #: Pixels per code side: the downsampling of a 5-level taming encoder.
 PATCH = 16
+#: The resume state, in OUT_DIR until the tokenizer is saved.
+STATE_NAME = 'train_state.pth'
+#: Options that leave the trained tokenizer unchanged, so a resumed run may
+#: set them differently.
+RUN_OPTIONS = ('out_dir', 'save_every', 'resume')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -71,14 +88,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--restart-every', type=int, default=50,
                    help='steps between restarts of unused codes (0: never)')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--save-every', type=int, default=50,
+                   help=f'steps between resume states (OUT_DIR/{STATE_NAME}'
+                   '; 0: at stage ends only)')
+    p.add_argument('--resume', action='store_true',
+                   help=f'continue from OUT_DIR/{STATE_NAME}, left by an '
+                   'interrupted run with the same settings')
     args = p.parse_args(argv)
     for name in ('size', 'steps', 'batch_size', 'codebook', 'embed_dim',
                  'frames_per_video'):
         if getattr(args, name) < 1:
             p.error(f'--{name.replace("_", "-")} must be positive')
-    if args.ae_steps < 0 or args.val_videos < 0 or args.restart_every < 0:
-        p.error('--ae-steps, --val-videos and --restart-every must not be '
-                'negative')
+    if min(args.ae_steps, args.val_videos, args.restart_every,
+           args.save_every) < 0:
+        p.error('--ae-steps, --val-videos, --restart-every and --save-every '
+                'must not be negative')
     if args.size % PATCH:
         p.error(f'--size must be a multiple of {PATCH} (one code per patch)')
     if args.channels < 32 or args.channels % 32:
@@ -142,8 +166,8 @@ class ToyVQTokenizer(torch.nn.Module):
                     2).sum(1).mean()
             quant = flat + (chosen - flat).detach()  # straight-through
         patches = self.patch_decoder(quant).reshape(b, h, w, 3, PATCH, PATCH)
-        recon = patches.permute(0, 3, 1, 4, 2, 5).reshape(b, 3, h * PATCH,
-                                                           w * PATCH)
+        recon = patches.permute(0, 3, 1, 4, 2, 5).reshape(
+            b, 3, h * PATCH, w * PATCH)
         return recon, vq_loss, codes, flat
 
 
@@ -229,8 +253,194 @@ def evaluate(model: ToyVQTokenizer, images: torch.Tensor,
                 perplexity=math.exp(-(p * p.log()).sum().item()))
 
 
+def save_torch(path: str, obj: dict) -> None:
+    """``torch.save`` through a temporary file: ``path`` is whole or keeps
+    its previous content (also on Ctrl-C or a kill)."""
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+def result_settings(args: argparse.Namespace) -> dict:
+    """The options that decide the trained tokenizer, paths absolute."""
+    settings = {
+        k: v
+        for k, v in vars(args).items() if k not in RUN_OPTIONS
+    }
+    settings['list'] = osp.abspath(args.list)
+    if args.video_root is not None:
+        settings['video_root'] = osp.abspath(args.video_root)
+    return settings
+
+
+def load_state(path: str, settings: dict) -> dict:
+    """A resume state, checked against the settings of this run.
+
+    Args:
+        path (str): A state file of :meth:`Training.state_dict`.
+        settings (dict): This run's :func:`result_settings`.
+
+    Returns:
+        dict: The state, for :meth:`Training.load_state_dict`.
+
+    Raises:
+        ValueError: Naming ``path`` if it is not a state of this tool, or
+            naming each setting it was saved with that differs, with both
+            values.
+    """
+    try:
+        state = torch.load(path, weights_only=True)
+        saved = state['settings']
+    except Exception as error:  # torch raises several types for bad files
+        raise ValueError(f'{path}: not a resume state of this tool '
+                         f'({error}); delete it or run without --resume.'
+                         ) from error
+    differ = [
+        f'{"LIST" if k == "list" else "--" + k.replace("_", "-")} '
+        f'{saved.get(k)} (now {settings.get(k)})'
+        for k in sorted(settings.keys() | saved.keys())
+        if saved.get(k) != settings.get(k)
+    ]
+    if differ:
+        raise ValueError(f'{path}: saved with other settings: '
+                         f'{", ".join(differ)}. Rerun with the saved '
+                         'settings, or without --resume to start afresh.')
+    return state
+
+
+class Training:
+    """One training run: the steps, and the state a resume restores.
+
+    Args:
+        args (argparse.Namespace): The parsed options.
+        frames (np.ndarray): (N, H, W, 3) uint8 training frames.
+        rng (np.random.Generator): Draws the crops.
+        generator (torch.Generator): Draws k-means starts and restarts.
+    """
+
+    def __init__(self, args: argparse.Namespace, frames: np.ndarray,
+                 rng: np.random.Generator,
+                 generator: torch.Generator) -> None:
+        self.args, self.frames = args, frames
+        self.rng, self.generator = rng, generator
+        self.config = ddconfig(args.channels, args.embed_dim, args.size)
+        self.model = ToyVQTokenizer(self.config, args.embed_dim,
+                                    args.codebook)
+        self.optimizer = torch.optim.Adam(self.model.parameters(),
+                                          lr=args.lr)
+        self.used = torch.zeros(args.codebook, dtype=torch.bool)
+        self.step = 0  # steps done, both stages
+        self.codebook_ready = False
+        self.restarted = 0
+        # Backdated by a resume, so that wall_s sums the runs.
+        self.started = time.monotonic()
+
+    def state_dict(self) -> dict:
+        """Tensors, numbers, strings, lists and dicts only, so that
+        ``torch.load(weights_only=True)`` reads it back."""
+        return dict(
+            settings=result_settings(self.args),
+            step=self.step,
+            codebook_ready=self.codebook_ready,
+            restarted=self.restarted,
+            used=self.used,
+            elapsed_s=time.monotonic() - self.started,
+            model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            numpy_rng=self.rng.bit_generator.state,
+            torch_rng=self.generator.get_state())
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a :meth:`state_dict`."""
+        self.model.load_state_dict(state['model'])
+        self.optimizer.load_state_dict(state['optimizer'])
+        self.rng.bit_generator.state = state['numpy_rng']
+        self.generator.set_state(state['torch_rng'])
+        self.used.copy_(state['used'])
+        self.step = state['step']
+        self.codebook_ready = state['codebook_ready']
+        self.restarted = state['restarted']
+        self.started = time.monotonic() - state['elapsed_s']
+
+    @torch.no_grad()
+    def init_codebook(self) -> None:
+        """Codes at k-means centres of the encodings of 512 random crops."""
+        encodings = self.model.encode(
+            random_crops(self.frames, 512, self.args.size,
+                         self.rng)).flatten(0, 2)
+        self.model.quantize.embedding.weight.copy_(
+            kmeans(encodings, self.args.codebook, self.generator))
+        self.codebook_ready = True
+
+    def train_step(self, quantise: bool) -> Dict[str, float]:
+        """One optimiser step; returns its losses."""
+        args = self.args
+        images = random_crops(self.frames, args.batch_size, args.size,
+                              self.rng)
+        recon, vq_loss, codes, encodings = self.model(images, quantise)
+        rec_loss = (recon - images).pow(2).mean()
+        self.optimizer.zero_grad()
+        (rec_loss + vq_loss).backward()
+        self.optimizer.step()
+        self.step += 1
+        if not quantise:
+            return dict(reconstruction=rec_loss.item())
+        self.used[codes] = True
+        if args.restart_every and \
+                (self.step - args.ae_steps) % args.restart_every == 0:
+            self.restart_unused(encodings.detach())
+        return dict(reconstruction=rec_loss.item(), vq=vq_loss.item())
+
+    @torch.no_grad()
+    def restart_unused(self, encodings: torch.Tensor) -> None:
+        """Move the codes unused since the last restart to random ones of
+        the (P, E) encodings."""
+        unused = (~self.used).nonzero().flatten()
+        pick = torch.randint(len(encodings), (len(unused), ),
+                             generator=self.generator)
+        self.model.quantize.embedding.weight[unused] = encodings[pick]
+        self.restarted += len(unused)
+        self.used[:] = False
+
+    def run_stage(self, name: str, end: int, state_path: str) -> None:
+        """Train up to step ``end`` with a progress bar, saving the state
+        every ``--save-every`` steps and at the end.
+
+        Args:
+            name (str): ``'autoencoder'`` or ``'vq'`` (with quantisation).
+            end (int): The step the stage ends after.
+            state_path (str): Where the state is saved.
+        """
+        if self.step >= end:
+            return
+        quantise = name == 'vq'
+        begin = self.args.ae_steps if quantise else 0
+        every = self.args.save_every
+        with tqdm(total=end - begin, initial=self.step - begin, desc=name,
+                  unit='step') as bar:
+            while self.step < end:
+                losses = self.train_step(quantise)
+                bar.set_postfix(
+                    {k: f'{v:.4f}'
+                     for k, v in losses.items()}, refresh=False)
+                bar.update()
+                if self.step == end or (every and self.step % every == 0):
+                    save_torch(state_path, self.state_dict())
+
+
 def train(args: argparse.Namespace) -> Dict[str, float]:
-    """Train, evaluate and save; returns the held-out metrics."""
+    """Train (or resume), evaluate and save; returns the held-out metrics.
+
+    Raises:
+        ValueError: If ``--resume`` finds a state saved with other settings.
+    """
+    state_path = osp.join(args.out_dir, STATE_NAME)
+    saved = None
+    if args.resume and osp.isfile(state_path):
+        saved = load_state(state_path, result_settings(args))
+    elif args.resume:
+        print(f'{state_path} not found: starting afresh.', flush=True)
+    elif osp.isfile(state_path):
+        print(f'{state_path} exists: starting afresh (add --resume to '
+              'continue it).', flush=True)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
@@ -244,57 +454,40 @@ def train(args: argparse.Namespace) -> Dict[str, float]:
                               for n in held_out]) if held_out else
                    random_crops(train_frames, 256, args.size, rng))
 
-    config = ddconfig(args.channels, args.embed_dim, args.size)
-    model = ToyVQTokenizer(config, args.embed_dim, args.codebook)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    used = torch.zeros(args.codebook, dtype=torch.bool)
-    restarted, start = 0, time.monotonic()
+    run = Training(args, train_frames, rng, generator)
     total = args.ae_steps + args.steps
-    for step in range(1, total + 1):
-        quantise = step > args.ae_steps
-        if step == args.ae_steps + 1:
-            with torch.no_grad():
-                encodings = model.encode(random_crops(
-                    train_frames, 512, args.size, rng)).flatten(0, 2)
-                model.quantize.embedding.weight.copy_(
-                    kmeans(encodings, args.codebook, generator))
-        images = random_crops(train_frames, args.batch_size, args.size, rng)
-        recon, vq_loss, codes, encodings = model(images, quantise)
-        rec_loss = (recon - images).pow(2).mean()
-        optimizer.zero_grad()
-        (rec_loss + vq_loss).backward()
-        optimizer.step()
-        if quantise:
-            used[codes] = True
-            if args.restart_every and \
-                    (step - args.ae_steps) % args.restart_every == 0:
-                unused = (~used).nonzero().flatten()
-                pick = torch.randint(len(encodings), (len(unused), ),
-                                     generator=generator)
-                with torch.no_grad():
-                    model.quantize.embedding.weight[unused] = encodings[
-                        pick].detach()
-                restarted += len(unused)
-                used[:] = False
-        if step % max(1, total // 10) == 0 or step == total:
-            stage = 'vq' if quantise else 'autoencoder'
-            print(f'step {step}/{total} ({stage}): reconstruction '
-                  f'{rec_loss.item():.4f}, vq {vq_loss.item():.4f}, '
-                  f'{time.monotonic() - start:.0f} s', flush=True)
+    if saved is not None:
+        run.load_state_dict(saved)
+        print(f'resuming from {state_path} after step {run.step}/{total}',
+              flush=True)
+    run.run_stage('autoencoder', args.ae_steps, state_path)
+    if not run.codebook_ready:
+        start = time.monotonic()
+        run.init_codebook()
+        save_torch(state_path, run.state_dict())
+        print(f'k-means codebook: {args.codebook} codes, '
+              f'{time.monotonic() - start:.1f} s', flush=True)
+    run.run_stage('vq', total, state_path)
 
+    model = run.model
     with torch.no_grad():
         model.quantize.embedding.weight.copy_(model.codebook())
     metrics = evaluate(model, eval_images, args.codebook)
-    metrics.update(restarted_codes=restarted,
-                   wall_s=time.monotonic() - start)
-    os.makedirs(args.out_dir, exist_ok=True)
-    meta = dict(ddconfig=config, embed_dim=args.embed_dim,
+    metrics.update(restarted_codes=run.restarted,
+                   wall_s=time.monotonic() - run.started)
+    meta = dict(ddconfig=run.config, embed_dim=args.embed_dim,
                 n_embed=args.codebook, held_out_videos=len(held_out),
                 **metrics)
-    torch.save({'state_dict': model.state_dict(), 'meta': meta},
-               osp.join(args.out_dir, 'vq_tokenizer.pth'))
-    with open(osp.join(args.out_dir, 'vq_tokenizer.json'), 'w') as f:
-        json.dump(meta, f, indent=1)
+
+    def write_json(tmp: str) -> None:
+        with open(tmp, 'w') as f:
+            json.dump(meta, f, indent=1)
+
+    atomic_write(osp.join(args.out_dir, 'vq_tokenizer.json'), write_json)
+    # Last: tools/analysis/pretrain_study.py takes it for a finished run.
+    save_torch(osp.join(args.out_dir, 'vq_tokenizer.pth'),
+               {'state_dict': model.state_dict(), 'meta': meta})
+    os.remove(state_path)
     return metrics
 
 

@@ -1,6 +1,14 @@
 """tools/train_vq_tokenizer.py: a small tokenizer that VQGANTokenizer loads."""
 import importlib.util
 import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +24,16 @@ tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tool)
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1, 1)
+# 4 autoencoder and 24 VQ steps, a state after each.
+TINY = [
+    '--size', '32', '--ae-steps', '4', '--steps', '24', '--batch-size', '4',
+    '--codebook', '8', '--embed-dim', '8', '--frames-per-video', '4',
+    '--val-videos', '1', '--restart-every', '3', '--save-every', '1'
+]
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
+def toy_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('vq')
     spec = importlib.util.spec_from_file_location(
         'make_toy_dataset', ROOT / 'tools/data/make_toy_dataset.py')
@@ -27,6 +41,12 @@ def trained(tmp_path_factory):
     spec.loader.exec_module(toy)
     toy.make_toy_dataset(str(root / 'toy'), num_videos_per_class=1,
                          num_val_per_class=0, num_frames=16)
+    return root
+
+
+@pytest.fixture(scope='module')
+def trained(toy_root):
+    root = toy_root
     out = root / 'out'
     tool.main([str(root / 'toy' / 'train_list.txt'), str(out),
                '--ae-steps', '200', '--steps', '60', '--batch-size', '16',
@@ -86,3 +106,121 @@ def test_kmeans_finds_separated_clusters():
     found = sorted(tuple(float(v) for v in np.round(c.numpy(), 1))
                    for c in centres)
     assert found == [(-5.0, 5.0), (0.0, 0.0), (5.0, 5.0)]
+
+
+def start(root: Path, out: Path, *options: str) -> subprocess.Popen:
+    """The tool on the tiny setting in a subprocess, logging to
+    ``<out>.stdout`` and ``<out>.stderr``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(f'{out}.stdout', 'w') as stdout, \
+            open(f'{out}.stderr', 'w') as stderr:
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / 'tools/train_vq_tokenizer.py'),
+             str(root / 'toy' / 'train_list.txt'), str(out), *TINY,
+             *options],
+            stdout=stdout, stderr=stderr, cwd=ROOT,
+            # One thread: the same sums in every run, and no threads
+            # waiting for each other on a busy machine.
+            env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1'))
+
+
+def finish(process: subprocess.Popen, out: Path) -> str:
+    """Wait for a run that must succeed; returns its stdout."""
+    assert process.wait(timeout=300) == 0, Path(f'{out}.stderr').read_text()
+    return Path(f'{out}.stdout').read_text()
+
+
+def wait_for_state(process: subprocess.Popen, path: Path, step: int) -> None:
+    """Return once ``path`` holds a state after ``step`` or later."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert process.poll() is None, 'the run ended before the signal'
+        if path.exists() and torch.load(str(path),
+                                        weights_only=True)['step'] >= step:
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f'no state after step {step} in {path}')
+
+
+@pytest.fixture(scope='module')
+def killed(toy_root):
+    """An uninterrupted run, and one killed (SIGKILL) in the VQ stage."""
+    full = toy_root / 'full'
+    finish(start(toy_root, full), full)
+    out = toy_root / 'killed'
+    process = start(toy_root, out)
+    # After k-means (step 4) and a code restart (every 3 VQ steps).
+    wait_for_state(process, out / tool.STATE_NAME, 7)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    shutil.copy(out / tool.STATE_NAME, toy_root / 'killed_state.pth')
+    return toy_root, full, out
+
+
+def test_a_killed_run_resumes_to_the_same_tokenizer(killed):
+    root, full, out = killed
+    state = torch.load(str(out / tool.STATE_NAME), weights_only=True)
+    assert 7 <= state['step'] < 28 and state['codebook_ready']
+    assert not (out / 'vq_tokenizer.pth').exists()
+    # --save-every does not change the result, so it may differ.
+    log = finish(start(root, out, '--resume', '--save-every', '5'), out)
+    assert f'after step {state["step"]}/28' in log
+    assert not (out / tool.STATE_NAME).exists()
+    expected = torch.load(str(full / 'vq_tokenizer.pth'), weights_only=True)
+    resumed = torch.load(str(out / 'vq_tokenizer.pth'), weights_only=True)
+    assert expected['state_dict'].keys() == resumed['state_dict'].keys()
+    for key, value in expected['state_dict'].items():
+        assert torch.equal(resumed['state_dict'][key], value), key
+    for meta in (expected['meta'], resumed['meta']):
+        del meta['wall_s']
+    assert resumed['meta'] == expected['meta']
+
+
+def test_each_stage_shows_progress_with_eta(killed):
+    _, full, _ = killed
+    log = Path(f'{full}.stderr').read_text()
+    # tqdm: 'n/total [elapsed<remaining, rate, losses]'.
+    assert re.search(r'autoencoder: 100%.* 4/4 \[\d+:\d\d<\d+:\d\d, .*'
+                     r'reconstruction=\d\.\d{4}\]', log)
+    assert re.search(r'vq: 100%.* 24/24 \[\d+:\d\d<\d+:\d\d, .*'
+                     r'reconstruction=\d\.\d{4}, vq=\d\.\d{4}\]', log)
+    assert 'k-means codebook: 8 codes' in Path(f'{full}.stdout').read_text()
+
+
+def test_a_state_of_other_settings_is_refused(killed, tmp_path):
+    root, _, _ = killed
+    state = tmp_path / 'out' / tool.STATE_NAME
+    state.parent.mkdir()
+    shutil.copy(root / 'killed_state.pth', state)
+    argv = [str(root / 'toy' / 'train_list.txt'), str(state.parent), *TINY,
+            '--lr', '0.002', '--seed', '1', '--resume']
+    with pytest.raises(ValueError) as error:
+        tool.main(argv)
+    assert str(error.value) == (
+        f'{state}: saved with other settings: --lr 0.001 (now 0.002), '
+        '--seed 0 (now 1). Rerun with the saved settings, or without '
+        '--resume to start afresh.')
+    state.write_text('not a state')
+    with pytest.raises(ValueError, match='not a resume state of this tool'):
+        tool.main(argv)
+
+
+def test_a_failed_save_keeps_the_previous_file(tmp_path):
+    path = tmp_path / tool.STATE_NAME
+    tool.save_torch(str(path), {'step': 3})
+    with pytest.raises(TypeError, match='cannot pickle'):
+        tool.save_torch(str(path), {'step': 4, 'lock': threading.Lock()})
+    assert torch.load(str(path), weights_only=True) == {'step': 3}
+    assert os.listdir(tmp_path) == [tool.STATE_NAME]
+
+
+def test_ctrl_c_leaves_the_last_complete_state(toy_root, tmp_path):
+    out = tmp_path / 'out'
+    process = start(toy_root, out)
+    wait_for_state(process, out / tool.STATE_NAME, 2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) != 0
+    assert 'KeyboardInterrupt' in Path(f'{out}.stderr').read_text()
+    assert os.listdir(out) == [tool.STATE_NAME]
+    state = torch.load(str(out / tool.STATE_NAME), weights_only=True)
+    assert 2 <= state['step'] < 28
