@@ -49,7 +49,7 @@ train_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='VideoDataset',
+        type='CheckedVideoDataset',
         ann_file=f'{data_root}/train_list.txt',
         data_prefix=dict(video=data_root),
         pipeline=train_pipeline))

@@ -26,7 +26,7 @@ train_dataloader = dict(
         type='RepeatDataset',
         times=5,
         dataset=dict(
-            type='VideoDataset',
+            type='CheckedVideoDataset',
             ann_file=f'{data_root}/train_list.txt',
             data_prefix=dict(video=data_root),
             pipeline=train_pipeline)))

@@ -28,8 +28,17 @@ ann_file_val = f'data/hmdb51/hmdb51_val_split_{split}_videos.txt'
 ann_file_test = ann_file_val
 
 train_dataloader = dict(
-    dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root)))
+    dataset=dict(
+        ann_file=ann_file_train,
+        num_classes=num_classes,
+        data_prefix=dict(video=data_root)))
 val_dataloader = dict(
-    dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root)))
+    dataset=dict(
+        ann_file=ann_file_val,
+        num_classes=num_classes,
+        data_prefix=dict(video=data_root)))
 test_dataloader = dict(
-    dataset=dict(ann_file=ann_file_test, data_prefix=dict(video=data_root)))
+    dataset=dict(
+        ann_file=ann_file_test,
+        num_classes=num_classes,
+        data_prefix=dict(video=data_root)))

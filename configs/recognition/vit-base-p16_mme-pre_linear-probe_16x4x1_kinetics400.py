@@ -50,8 +50,9 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='VideoDataset',
+        type='CheckedVideoDataset',
         ann_file='data/kinetics400/kinetics400_train_list_videos.txt',
+        num_classes=_base_.num_classes,
         data_prefix=dict(video='data/kinetics400/videos_train'),
         pipeline=train_pipeline))
 

@@ -86,8 +86,9 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='VideoDataset',
+        type='CheckedVideoDataset',
         ann_file=f'{data_root}/train_list.txt',
+        num_classes=num_classes,
         data_prefix=dict(video=data_root),
         pipeline=train_pipeline))
 val_dataloader = dict(
@@ -96,8 +97,9 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='VideoDataset',
+        type='CheckedVideoDataset',
         ann_file=f'{data_root}/val_list.txt',
+        num_classes=num_classes,
         data_prefix=dict(video=data_root),
         pipeline=val_pipeline,
         test_mode=True))
@@ -107,8 +109,9 @@ test_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='VideoDataset',
+        type='CheckedVideoDataset',
         ann_file=f'{data_root}/val_list.txt',
+        num_classes=num_classes,
         data_prefix=dict(video=data_root),
         pipeline=test_pipeline,
         test_mode=True))

@@ -1,25 +1,28 @@
-"""MMAction2's repeated-augmentation dataset with checked decoding."""
+"""MMAction2's repeated-augmentation dataset with checked list and videos."""
 from typing import Callable, List, Union
 
-from mmaction.datasets import RepeatAugDataset, VideoDataset
+from mmaction.datasets import RepeatAugDataset
 from mmaction.datasets.repeat_aug_dataset import get_type
 from mmaction.registry import DATASETS
 from mmaction.utils import ConfigType
+
+from .video_list import CheckedVideoDataset
 
 _STEPS = ('CheckedDecordInit', 'CheckedDecordDecode')
 
 
 @DATASETS.register_module()
-class CheckedRepeatAugDataset(RepeatAugDataset):
-    """``RepeatAugDataset`` whose videos open and decode with errors that
-    name the file.
+class CheckedRepeatAugDataset(RepeatAugDataset, CheckedVideoDataset):
+    """``RepeatAugDataset`` whose list file is read, and videos open and
+    decode, with errors that name the file.
 
     MMAction2's dataset decodes each video once for all its repeats, calling
     the first three transforms itself, and accepts only ``DecordInit`` and
     ``DecordDecode`` there, whose errors name no file. This one takes
     ``CheckedDecordInit`` and ``CheckedDecordDecode`` instead and is
     otherwise MMAction2's. Their ``on_bad_input`` must stay ``'error'``:
-    MMAction2's loading cannot skip a sample.
+    MMAction2's loading cannot skip a sample. The list file is read as by
+    ``CheckedVideoDataset``.
 
     Args:
         ann_file (str): Path to the annotation file.
@@ -30,7 +33,7 @@ class CheckedRepeatAugDataset(RepeatAugDataset):
         num_repeats (int): Augmented copies of each video. Defaults to 4.
         sample_once (bool): The same frames for all copies. Defaults to
             False.
-        **kwargs: Other arguments of ``VideoDataset``.
+        **kwargs: Other arguments of ``CheckedVideoDataset``.
     """
 
     def __init__(self,
@@ -54,7 +57,7 @@ class CheckedRepeatAugDataset(RepeatAugDataset):
                              f'set on_bad_input=\'error\' on {_STEPS[0]} '
                              f'and {_STEPS[1]}.')
         # RepeatAugDataset.__init__ would refuse the checked transforms.
-        VideoDataset.__init__(
+        CheckedVideoDataset.__init__(
             self, ann_file, pipeline=pipeline, data_prefix=data_prefix,
             test_mode=False, **kwargs)
         self.num_repeats = num_repeats

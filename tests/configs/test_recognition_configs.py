@@ -181,7 +181,7 @@ def test_linear_probe_optimizer_freezes_the_backbone(path):
     assert cfg.model.data_preprocessor.get('blending') is None
     assert cfg.model.cls_head.label_smooth_eps == 0
     assert cfg.model.backbone.drop_path_rate == 0
-    assert cfg.train_dataloader.dataset.type == 'VideoDataset'
+    assert cfg.train_dataloader.dataset.type == 'CheckedVideoDataset'
     assert {'TorchVisionWrapper', 'RandomErasing'}.isdisjoint(
         transform_types(cfg.train_dataloader.dataset.pipeline))
     # The schedule must scale each group's lr: an absolute eta_min would

@@ -1,6 +1,7 @@
 """Tests for the list builders in tools/data (SSv2, K400, pre-training)."""
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +29,10 @@ pretrain = load_tool(PRETRAIN_TOOL)
 
 
 def run_cli(tool, *args, cwd=None):
+    # The tools import mme_mmaction: this checkout's, not an installed one.
     return subprocess.run([sys.executable, str(tool), *map(str, args)],
                           capture_output=True, text=True, timeout=60,
-                          cwd=cwd)
+                          cwd=cwd, env=dict(os.environ, PYTHONPATH=str(ROOT)))
 
 
 def touch(path):
@@ -363,6 +365,58 @@ def test_pretrain_errors(pretrain_data, tmp_path):
     touch(pretrain_data / 'sthv2/videos/with space.webm')
     with pytest.raises(pretrain.SourceError, match='whitespace'):
         pretrain.build_pretrain_list(out, dirs=[sthv2])
+
+
+def test_pretrain_dir_cuts_a_symlink_loop(tmp_path):
+    videos = tmp_path / 'videos'
+    touch(videos / 'a.mp4')
+    touch(videos / 'sub/b.mp4')
+    (videos / 'sub/loop').symlink_to(videos, target_is_directory=True)
+    assert pretrain.scan_dir(str(videos)) == [
+        str(videos / 'a.mp4'), str(videos / 'sub/b.mp4')]
+    out = tmp_path / 'list.txt'
+    proc = run_cli(PRETRAIN_TOOL, out, '--dir', videos)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text() == 'a.mp4 0\nsub/b.mp4 0\n'
+    assert 'more than once' not in proc.stdout
+
+
+def test_pretrain_dir_lists_each_real_folder_once(tmp_path):
+    videos, elsewhere = tmp_path / 'videos', tmp_path / 'elsewhere'
+    touch(videos / 'a.mp4')
+    touch(videos / 'sub/b.mp4')
+    touch(elsewhere / 'c.mp4')
+    # A loop outside the searched folder, reached through a link.
+    (elsewhere / 'again').symlink_to(elsewhere, target_is_directory=True)
+    # A folder of the tree linked in again: found by its own path.
+    (videos / 'alias').symlink_to(videos / 'sub', target_is_directory=True)
+    # A folder outside linked twice: listed under the first link.
+    for name in ('linked', 'linked_too'):
+        (videos / name).symlink_to(elsewhere, target_is_directory=True)
+    out = tmp_path / 'list.txt'
+    info = pretrain.build_pretrain_list(str(out), dirs=[str(videos)])
+    assert out.read_text() == 'a.mp4 0\nlinked/c.mp4 0\nsub/b.mp4 0\n'
+    assert info['duplicates'] == 0
+
+
+def test_pretrain_bad_list_line(tmp_path):
+    videos = tmp_path / 'videos'
+    touch(videos / 'a.mp4')
+    listing = tmp_path / 'train.txt'
+    listing.write_text('a.mp4 3\n\nmy clip.mp4 4\n')
+    with pytest.raises(pretrain.SourceError) as error:
+        pretrain.build_pretrain_list(str(tmp_path / 'out.txt'),
+                                     lists=[(str(listing), str(videos))])
+    assert str(error.value).startswith(
+        f"{listing}:3: a space in the file name 'my clip.mp4'")
+    proc = run_cli(PRETRAIN_TOOL, tmp_path / 'out.txt', '--list', listing,
+                   videos)
+    assert proc.returncode == 1
+    assert f'error: {listing}:3: a space in the file name' in proc.stderr
+    listing.write_text('a.mp4\n')  # the label-less form is read too
+    pretrain.build_pretrain_list(str(tmp_path / 'out.txt'),
+                                 lists=[(str(listing), str(videos))])
+    assert (tmp_path / 'out.txt').read_text() == 'a.mp4 0\n'
 
 
 @pytest.fixture(scope='module')

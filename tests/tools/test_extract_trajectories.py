@@ -256,6 +256,18 @@ def test_outputs_stay_inside_out_dir_and_never_collide(videos, tmp_path,
         'escape_list', 'list'), str(videos))[1] == (str(inside), 'clips/v1')
 
 
+def test_a_malformed_list_line_is_named_as_the_datasets_name_it(
+        videos, tmp_path, capsys):
+    tool = load_tool()
+    bad = tmp_path / 'bad_list.txt'
+    bad.write_text('clips/v0.mp4 0\n\nclips/v1.mp4  0\n')
+    assert tool.extract(tool.parse_args(
+        [str(bad), str(tmp_path / 'out'), '--video-root', str(videos)])) == 2
+    assert (f'{bad}:3: 2 spaces between path and label'
+            in capsys.readouterr().err)
+    assert not (tmp_path / 'out').exists()
+
+
 def test_an_unwritable_out_dir_fails_at_once(videos, tmp_path, capsys):
     tool = load_tool()
     blocker = tmp_path / 'a_file'

@@ -1,14 +1,18 @@
 """Build a label-free video list for pre-training, from folders and lists.
 
 Collects videos from directories (``--dir``, searched recursively for files
-with the ``--exts`` extensions) and from existing MMAction2 list files
-(``--list LIST VIDEO_DIR``: the first column of each line, relative to
-VIDEO_DIR), and writes OUT_LIST with one ``<path> 0`` line per video, sorted,
+with the ``--exts`` extensions, following links to folders but searching
+each real folder once: links back into the directory, loops included, are
+skipped) and from existing MMAction2 list files
+(``--list LIST VIDEO_DIR``: the video paths, relative to VIDEO_DIR, of
+lists in MMAction2's format, checked line by line as the datasets check
+them), and writes OUT_LIST with one ``<path> 0`` line per video, sorted,
 without duplicates, paths relative to ROOT. Several sources merge into one
 list, e.g. K400 train and SSv2 train for combined pre-training.
 
-Pre-training ignores labels; the ``0`` is there because MMAction2's
-``VideoDataset`` reads an integer label from every line.
+Pre-training ignores labels; every line gets ``0``, like the training lists'
+``<path> <label>`` lines (pre-training configs set no ``num_classes``, so
+any label from 0 is valid).
 
 ROOT (``--root``) must hold every video. By default it is the deepest
 directory holding all sources, e.g. ``data`` for ``data/kinetics400/
@@ -39,16 +43,23 @@ class SourceError(ValueError):
 
 
 def scan_dir(video_dir: str, exts: Sequence[str] = VIDEO_EXTS) -> list[str]:
-    """Find the videos under a directory.
+    """Find the videos under a directory, each once.
+
+    Links to folders are followed, since datasets are often linked in from
+    elsewhere, but each real folder is searched once: a link to a folder
+    inside ``video_dir`` (or to ``video_dir`` itself, a loop) is skipped,
+    as its videos are found by their own path; a folder outside reached by
+    several links (or by a loop out there) is listed under the first path
+    of the walk, which visits folders in sorted order.
 
     Args:
-        video_dir: Directory searched recursively (symlinks followed, since
-            datasets are often linked in from elsewhere).
+        video_dir: Directory searched recursively.
         exts: Video extensions, without dots, matched case-insensitively.
 
     Returns:
-        Sorted absolute paths. Hidden files and folders are skipped: they
-        hold no videos, only things like macOS's ``._name.mp4`` metadata.
+        Sorted absolute paths, through the links followed. Hidden files and
+        folders are skipped: they hold no videos, only things like macOS's
+        ``._name.mp4`` metadata.
 
     Raises:
         SourceError: If ``video_dir`` is not a directory.
@@ -56,10 +67,22 @@ def scan_dir(video_dir: str, exts: Sequence[str] = VIDEO_EXTS) -> list[str]:
     if not os.path.isdir(video_dir):
         raise SourceError(f'{video_dir}: not a directory')
     suffixes = tuple('.' + e.lower().lstrip('.') for e in exts)
+    top = os.path.abspath(video_dir)
+    real_top = os.path.realpath(top)
+    searched = {real_top}
     found = []
-    for dirpath, dirnames, files in os.walk(os.path.abspath(video_dir),
-                                            followlinks=True):
-        dirnames[:] = [d for d in dirnames if not d.startswith('.')]
+    for dirpath, dirnames, files in os.walk(top, followlinks=True):
+        kept = []
+        for name in sorted(dirnames):
+            path = os.path.join(dirpath, name)
+            real = os.path.realpath(path)
+            inside = os.path.commonpath([real, real_top]) == real_top
+            if name.startswith('.') or real in searched or (
+                    os.path.islink(path) and inside):
+                continue
+            searched.add(real)
+            kept.append(name)
+        dirnames[:] = kept
         found.extend(os.path.join(dirpath, name) for name in files
                      if not name.startswith('.')
                      and name.lower().endswith(suffixes))
@@ -69,22 +92,30 @@ def scan_dir(video_dir: str, exts: Sequence[str] = VIDEO_EXTS) -> list[str]:
 def read_list(list_file: str, video_dir: str) -> list[str]:
     """Read the video paths of an MMAction2 list file.
 
+    The list is read as ``CheckedVideoDataset`` reads it (any labels, or
+    none).
+
     Args:
-        list_file: List whose lines start with a video path.
+        list_file: MMAction2 video list.
         video_dir: Directory the list's paths are relative to.
 
     Returns:
         Absolute paths in file order (existing or not).
 
     Raises:
-        SourceError: If the list file is missing.
+        SourceError: If the list file is missing, empty or has a bad line
+            (naming the line).
     """
+    # Deferred: only --list needs the package, which imports torch.
+    from mme_mmaction.datasets.video_list import read_video_list
     try:
-        with open(list_file, encoding='utf-8') as f:
-            return [os.path.abspath(os.path.join(video_dir, line.split()[0]))
-                    for line in f if line.strip()]
+        entries = read_video_list(list_file)
     except FileNotFoundError:
         raise SourceError(f'{list_file}: file not found') from None
+    except ValueError as error:
+        raise SourceError(str(error)) from None
+    return [os.path.abspath(os.path.join(video_dir, entry.path))
+            for entry in entries]
 
 
 def count_frames(path: str) -> Optional[int]:

@@ -44,6 +44,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from mme_mmaction.datasets import read_video_list
 from mme_mmaction.datasets.transforms.decode import check_frames, decode_error
 from mme_mmaction.motion import OpticalFlow, native_grid_trajectories
 from mme_mmaction.motion.storage import (TrajectoryReader, atomic_write,
@@ -106,28 +107,27 @@ def read_list(path: str, video_root: str) -> List[Tuple[str, str]]:
     """(video path, output key) per video of a list, checked.
 
     The key is the path below ``video_root`` without extension, as
-    ``TrajectoryTarget``'s stored source looks it up.
+    ``TrajectoryTarget``'s stored source looks it up. The list is read as
+    the datasets read it (:func:`~mme_mmaction.datasets.read_video_list`):
+    blank lines are skipped, a malformed line is an error.
 
     Raises:
-        ValueError: Naming every line whose output would leave OUT_DIR, and
-            every group of videos that would share one output.
+        ValueError: Naming the list file and line of every malformed line,
+            every line whose output would leave OUT_DIR, and every group of
+            videos that would share one output.
     """
     root = osp.normpath(osp.abspath(video_root))
     videos: Dict[str, str] = {}
     problems = []
-    with open(path) as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            entry = line.split()[0]
-            video = osp.normpath(osp.join(root, entry))
-            relative = osp.relpath(video, root)
-            if relative == '.' or relative.split(os.sep)[0] == '..':
-                problems.append(f'line {number}: {entry} is not below the '
-                                f'video root {root}, so its output would '
-                                'leave OUT_DIR')
-                continue
-            videos.setdefault(video, osp.splitext(relative)[0])
+    for entry in read_video_list(path):
+        video = osp.normpath(osp.join(root, entry.path))
+        relative = osp.relpath(video, root)
+        if relative == '.' or relative.split(os.sep)[0] == '..':
+            problems.append(f'line {entry.line}: {entry.path} is not below '
+                            f'the video root {root}, so its output would '
+                            'leave OUT_DIR')
+            continue
+        videos.setdefault(video, osp.splitext(relative)[0])
     by_key: Dict[str, List[str]] = {}
     for video, key in videos.items():
         by_key.setdefault(key, []).append(video)

@@ -7,7 +7,7 @@
 # L = 2 raw steps (frame_interval), from each tubelet's first sampled frame
 # to its second: dense in time, 2x the input's temporal resolution, and
 # clips never need more than 32 frames.
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'
 data_root = 'data/sthv2/videos'
 ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
 
