@@ -64,8 +64,8 @@ test_dataloader = dict(
         pipeline=test_pipeline))
 
 # Schedule (the base's variables, restated where they are used).
-base_lr = 1e-3
-min_lr = 1e-6
+base_lr = 1e-3 * 64 / 256
+min_lr = 1e-6 * 64 / 256
 max_epochs = 100
 warmup_epochs = 5
 optim_wrapper = dict(optimizer=dict(lr=base_lr))

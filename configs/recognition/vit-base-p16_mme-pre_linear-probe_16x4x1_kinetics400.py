@@ -13,8 +13,9 @@
 #   the checkpoint) stays at its identity affine init, i.e. it only
 #   normalises the features, like MAE's affine-free BatchNorm before its
 #   probe. drop_path is off, so the features are deterministic.
-# - AdamW, lr 1e-3 for a batch of 256 (rescaled to the real batch), no
-#   weight decay, 30 epochs (5 warm-up, cosine to 1e-6 x batch / 256).
+# - AdamW, lr 1e-3 x batch / 256 (here 8 GPUs x 16 = 128; add
+#   --auto-scale-lr for another batch), no weight decay, 30 epochs (5
+#   warm-up, cosine to 1e-6 x batch / 256).
 # - Augmentation: random-resized crop (area [0.25, 1]) and flip only; no
 #   RandAugment, random erasing, mixup/cutmix, label smoothing or repeated
 #   augmentation. Validation and testing as in fine-tuning (7 x 3 views).
@@ -56,8 +57,9 @@ train_dataloader = dict(
         data_prefix=dict(video='data/kinetics400/videos_train'),
         pipeline=train_pipeline))
 
-base_lr = 1e-3
-min_lr = 1e-6
+auto_scale_lr = dict(base_batch_size=128)
+base_lr = 1e-3 * 128 / 256
+min_lr = 1e-6 * 128 / 256
 max_epochs = 30
 warmup_epochs = 5
 optim_wrapper = dict(

@@ -125,8 +125,8 @@ test_dataloader = dict(
         test_mode=True))
 
 # Schedule (the base's variables, restated where they are used).
-base_lr = 5e-4
-min_lr = 1e-6
+base_lr = 5e-4 * 64 / 256
+min_lr = 1e-6 * 64 / 256
 max_epochs = 30
 warmup_epochs = 5
 optim_wrapper = dict(optimizer=dict(lr=base_lr))

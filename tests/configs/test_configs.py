@@ -222,3 +222,19 @@ def test_methods_are_one_model_line_apart(dataset):
         differs = [i for i, (a, b) in enumerate(
             zip(pixel.train_pipeline, sibling.train_pipeline)) if a != b]
         assert differs == [6]
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in CONFIGS if p.name.startswith('vitb_')],
+    ids=lambda p: p.name)
+def test_vitb_lr_is_for_the_usage_lines_batch_and_scaling_is_opt_in(path):
+    """MMAction2's convention: the config's lr is the recipe's (1.5e-4 per
+    256 clips) at the batch its usage line trains, auto_scale_lr off."""
+    usage = next(line for line in path.read_text().splitlines()
+                 if 'tools/dist_train.sh' in line)
+    gpus = int(usage.split()[-1])
+    cfg = Config.fromfile(path)
+    batch = gpus * cfg.train_dataloader.batch_size
+    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=batch)
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1.5e-4 * batch /
+                                                           256)

@@ -97,17 +97,22 @@ def test_finetune_config_follows_method_recipe(path):
     assert wrapper.type == 'AmpOptimWrapper'
     assert wrapper.constructor == 'LayerDecayOptimWrapperConstructor'
     assert wrapper.paramwise_cfg == dict(layer_decay_rate=0.75)
+    # The recipe's lr is per 256 videos; the config's is for its usage
+    # line's 8 GPUs x batch_size videos, scaled only on request (MMAction2).
+    batch = 8 * cfg.train_dataloader.batch_size
+    assert batch == 64
+    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=batch)
+    lr = lr * batch / 256
     assert (wrapper.optimizer.type, wrapper.optimizer.lr,
             tuple(wrapper.optimizer.betas),
             wrapper.optimizer.weight_decay) == ('AdamW', lr, (0.9, 0.999),
                                                 0.05)
-    assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=256)
     warmup, cosine = cfg.param_scheduler
     assert (warmup.type, warmup.begin, warmup.end) == ('LinearLR', 0, 5)
     assert (cosine.type, cosine.begin, cosine.end,
             cosine.T_max) == ('CosineAnnealingLR', 5, epochs, epochs - 5)
     # min lr 1e-6 x bs/256, relative to the base lr so that it scales.
-    assert cosine.eta_min_ratio * lr == pytest.approx(1e-6)
+    assert cosine.eta_min_ratio * lr == pytest.approx(1e-6 * batch / 256)
     assert 'eta_min' not in cosine
     for scheduler in (warmup, cosine):
         assert scheduler.by_epoch and scheduler.convert_to_iter_based

@@ -3,10 +3,11 @@
 # decay 0.75, mixed precision (AMP on CUDA, bf16 autocast on CPU);
 # 5 warm-up epochs, then per-step cosine to min lr 1e-6 x batch / 256.
 #
-# Learning rates are given for a batch of 256 videos and rescaled by
-# auto_scale_lr to the real batch (GPUs x train_dataloader.batch_size; with
-# repeated augmentation each video gives 2 samples, and VideoMAE also counts
-# videos, not samples).
+# The recipes' learning rates are for a batch of 256 videos; these are for
+# 8 GPUs x 8 videos = 64, the batch of the fine-tuning configs' usage line
+# (with repeated augmentation each video gives 2 samples; VideoMAE also
+# counts videos). auto_scale_lr is off, as in MMAction2's configs: with
+# another total batch, add --auto-scale-lr.
 #
 # Defaults: the K400 recipe. A config with other numbers overrides the
 # variables *and* restates what depends on them (mmengine evaluates this
@@ -16,8 +17,8 @@
 #         dict(_base_.param_scheduler[0], end=warmup_epochs, ...),
 #         dict(_base_.param_scheduler[1], T_max=..., begin=..., end=...)]
 #     train_cfg = dict(max_epochs=max_epochs)
-base_lr = 1e-3
-min_lr = 1e-6
+base_lr = 1e-3 * 64 / 256
+min_lr = 1e-6 * 64 / 256
 max_epochs = 75
 warmup_epochs = 5
 val_interval = 5
@@ -61,4 +62,4 @@ test_cfg = dict(type='TestLoop')
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
-auto_scale_lr = dict(enable=True, base_batch_size=256)
+auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -1,6 +1,10 @@
 # The pre-training schedule of mme_pretrain_adamw.py over 1600 epochs
-# (Kinetics-400, METHOD §7).
+# (Kinetics-400, METHOD §7), for 16 GPUs x 64 clips = 1024 (the K400
+# configs' usage line).
 _base_ = ['./mme_pretrain_adamw.py']
+
+optim_wrapper = dict(optimizer=dict(lr=1.5e-4 * 1024 / 256))
+auto_scale_lr = dict(base_batch_size=1024)
 
 max_epochs = 1600
 param_scheduler = [
