@@ -40,8 +40,10 @@ $(TOY_TRAJ)/.done: $(TOY_DATA)/train_list.txt | $(STAMP)
 	$(PY) tools/data/extract_trajectories.py $(TOY_DATA)/train_list.txt $(TOY_TRAJ)
 	touch $@
 
+# Each `make toy` is a fresh run over the last one (--overwrite).
 toy: $(STAMP) $(TOY_TRAJ)/.done
 	$(PY) tools/train.py $(TOY_CONFIG) --work-dir $(TOY_WORK_DIR) --seed 0 \
+		--overwrite \
 		$(if $(TOY_OPTIONS),--cfg-options $(TOY_OPTIONS))
 	$(PY) tools/analysis/trajectory_loss_baselines.py $(TOY_CONFIG) \
 		--num-samples 64 --work-dir $(TOY_WORK_DIR)

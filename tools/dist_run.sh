@@ -3,6 +3,7 @@
 # dist_test.sh (on CPU-only hosts the processes use gloo).
 # Usage: tools/dist_run.sh NPROC SCRIPT [SCRIPT arguments...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT as in MMAction2.
+# Interpreter: $PYTHON, else the repository's .venv, else python.
 set -euo pipefail
 NPROC=$1
 SCRIPT=$2
@@ -10,7 +11,8 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
+# shellcheck source=interpreter.sh
+source "$(dirname "$0")/interpreter.sh"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" \

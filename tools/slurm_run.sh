@@ -3,6 +3,7 @@
 # slurm_test.sh (on CPU-only nodes the tasks use gloo).
 # Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
 #        tools/slurm_run.sh PARTITION JOB_NAME SCRIPT [SCRIPT arguments...]
+# Interpreter: $PYTHON, else the repository's .venv, else python.
 set -euo pipefail
 PARTITION=$1
 JOB_NAME=$2
@@ -11,7 +12,8 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
+# shellcheck source=interpreter.sh
+source "$(dirname "$0")/interpreter.sh"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 # shellcheck disable=SC2086  # SRUN_ARGS holds several words on purpose
