@@ -1,10 +1,12 @@
 """VQGANTokenizer on taming-transformers-layout checkpoints."""
+import re
+
 import pytest
 import torch
+from vqgan_checkpoints import TINY_DDCONFIG, save_random_vqgan
 
 from mme_mmaction.models import VQGANTokenizer
 from mme_mmaction.models.target_generators.vqgan import F16_DDCONFIG
-from vqgan_checkpoints import TINY_DDCONFIG, save_random_vqgan
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1, 1)
@@ -75,3 +77,25 @@ def test_missing_and_mismatched_checkpoints_are_named(tmp_path):
                str(tmp_path / 'pickled.ckpt'))
     with pytest.raises(ValueError, match='holds objects beside tensors'):
         VQGANTokenizer(str(tmp_path / 'pickled.ckpt'))
+
+
+@pytest.mark.parametrize('content, problem', [
+    (b'', 'is empty (0 bytes)'),
+    (b'<html>not found</html>\n', 'is a text file'),
+    ('truncated', 'is truncated ('),
+])
+def test_a_file_that_is_no_checkpoint_is_named_in_one_line(
+        tmp_path, content, problem):
+    path = tmp_path / 'vqgan.ckpt'
+    if content == 'truncated':
+        save_random_vqgan(path)
+        path.write_bytes(path.read_bytes()[:2000])
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError,
+                       match=re.escape(f'model.target_generator.checkpoint: '
+                                       f'{path} {problem}')) as error:
+        VQGANTokenizer(str(path), ddconfig=TINY_DDCONFIG, embed_dim=8,
+                       n_embed=32)
+    assert '\n' not in str(error.value)
+    assert 'weights_only' not in str(error.value)

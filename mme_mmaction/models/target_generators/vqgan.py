@@ -9,6 +9,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from mme_mmaction.utils.checkpoint_files import check_checkpoint_file
+
 #: taming-transformers' ImageNet VQGAN, f16 (``vqgan_imagenet_f16_1024`` and
 #: ``_16384`` differ only in ``n_embed``).
 F16_DDCONFIG = dict(
@@ -63,6 +65,7 @@ def load_encoding_state(path: str) -> Dict[str, Tensor]:
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
+        CheckpointFileError: If it is empty, truncated or not a checkpoint.
         ValueError: If it holds more than tensors, or no VQGAN weights.
     """
     if not osp.isfile(path):
@@ -71,6 +74,7 @@ def load_encoding_state(path: str) -> Dict[str, Tensor]:
             'checkpoint). Nothing is downloaded: get a taming-transformers '
             'VQGAN (e.g. vqgan_imagenet_f16_1024 last.ckpt) or train one '
             'with tools/train_vq_tokenizer.py.')
+    check_checkpoint_file(path, 'model.target_generator.checkpoint')
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
