@@ -63,6 +63,8 @@ from torch import Tensor
 
 from mme_mmaction.models.utils import resample_pos_embed
 
+from .checkpoint_files import checkpoint_problem
+
 TARGETS = ('recognizer', 'mme')
 Grid = Tuple[int, int, int]
 
@@ -207,8 +209,9 @@ def load_checkpoint_file(path: str,
     """
     if not osp.isfile(path):
         raise ValueError(f'{path}: no such file.')
-    if osp.getsize(path) == 0:
-        raise ValueError(f'{path}: the file is empty.')
+    problem = checkpoint_problem(path)
+    if problem is not None:
+        raise ValueError(f'{path} {problem}.')
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as error:

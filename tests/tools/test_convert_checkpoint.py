@@ -423,8 +423,9 @@ def _not_checkpoints(tmp_path):
     with open(tmp_path / 'array.pth', 'wb') as f:
         import numpy as np
         np.save(f, np.zeros(3))
-    return {'notes.pth': 'not a PyTorch checkpoint',
-            'empty.pth': 'the file is empty',
+    return {'notes.pth': "is a text file, not a PyTorch checkpoint (it "
+            "starts with 'epoch 3 was the best\\n')",
+            'empty.pth': 'is empty (0 bytes)',
             'tensor.pth': 'holds a Tensor, not a checkpoint dict',
             'array.pth': 'not a PyTorch checkpoint',
             'missing.pth': 'no such file'}
