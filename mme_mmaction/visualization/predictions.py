@@ -24,7 +24,8 @@ def predict(cfg: Config, checkpoint: str, clip: Clip) -> BaseDataElement:
 
     Returns:
         BaseDataElement: With ``pred_traj``, ``target_traj``, ``pred_hog``,
-        ``target_hog`` and ``traj_validity`` (see ``MME.predict``).
+        ``target_hog`` and ``traj_validity`` (see ``MME.predict``), and the
+        metainfo ``traj_unit``: what the model's trajectory target measures.
     """
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
@@ -36,7 +37,9 @@ def predict(cfg: Config, checkpoint: str, clip: Clip) -> BaseDataElement:
                 data_samples=[packed['data_samples']])
     model.eval()
     with torch.no_grad():
-        return model.test_step(data)[0]
+        sample = model.test_step(data)[0]
+    sample.set_metainfo(dict(traj_unit=model.motion_generator.unit))
+    return sample
 
 
 def _token_heat(errors: np.ndarray, weights: np.ndarray, masked: np.ndarray,
@@ -56,10 +59,11 @@ def draw_predictions(clip: Clip, sample: BaseDataElement, path: Path,
     """Predictions beside targets for the masked tokens.
 
     Top row: per-token squared error of trajectories (valid tokens only)
-    and HOG over the first frame, and predicted against target PatchStd
+    and HOG over the first frame, and predicted against target trajectory
     values. Below, for the masked tokens with the most target motion:
-    the 2x2 sub-trajectories in PatchStd units (target solid, prediction
-    dashed) and the HOG values.
+    the 2x2 sub-trajectories (target solid, prediction dashed) and the HOG
+    values. Trajectory values are labelled with the unit of the model's
+    target (``sample.traj_unit``, e.g. PatchStd or px).
     """
     pred_traj, target_traj = (sample.pred_traj.numpy(),
                               sample.target_traj.numpy())
@@ -89,7 +93,8 @@ def draw_predictions(clip: Clip, sample: BaseDataElement, path: Path,
     axes[0, 2].scatter(target_traj[valid].ravel(), pred_traj[valid].ravel(),
                        s=2, alpha=0.4)
     axes[0, 2].axline((0, 0), slope=1, color='grey', linewidth=0.8)
-    axes[0, 2].set(xlabel='target (PatchStd)', ylabel='prediction')
+    axes[0, 2].set(xlabel=f'target ({sample.traj_unit})',
+                   ylabel=f'prediction ({sample.traj_unit})')
     axes[0, 2].set_title('trajectory values of valid masked tokens',
                          fontsize=9)
 
@@ -116,8 +121,9 @@ def draw_predictions(clip: Clip, sample: BaseDataElement, path: Path,
                                  color=f'C{h2 * k + w2}')
         ax_traj.set_aspect('equal')
         ax_traj.invert_yaxis()
-        ax_traj.set_title(f'token t={t} h={h} w={w}: sub-trajectories\n'
-                          '(target solid, prediction dashed)', fontsize=9)
+        ax_traj.set_title(f'token t={t} h={h} w={w}: sub-trajectories in '
+                          f'{sample.traj_unit}\n(target solid, prediction '
+                          'dashed)', fontsize=9)
         ax_hog.plot(target_hog[row], label='target')
         ax_hog.plot(pred_hog[row], label='prediction')
         ax_hog.set_xlabel('(colour, bin, h2, w2)')

@@ -49,15 +49,27 @@ def test_real_video_gives_every_picture(shared_video, tmp_path):
             or np.abs(trajectories - frames).mean() > 5)
 
 
-def test_checkpoint_adds_predictions(tmp_path):
+@pytest.mark.parametrize('config, unit', [
+    ('vit-tiny_toy.py', 'px'),
+    ('vit-tiny_toy_faithful.py', 'PatchStd'),
+])
+def test_checkpoint_adds_predictions_labelled_with_the_target(
+        tmp_path, monkeypatch, config, unit):
+    """The trajectory panels name the unit of the config's own target (the
+    toy's raw pixels, the faithful config's PatchStd)."""
+    from mme_mmaction.visualization import predictions
     video = write_video(tmp_path / 'square.mp4', moving_square(num_frames=32))
-    cfg = Config.fromfile(TOY_CONFIG)
+    cfg = Config.fromfile(TOY_CONFIG.parent / config)
     cfg.model.backbone.arch.depth = 1  # cheap; the tool builds the same
     config = tmp_path / 'toy_depth1.py'
     cfg.dump(config)
     checkpoint = tmp_path / 'model.pth'
     torch.save({'state_dict': MODELS.build(cfg.model).state_dict()},
                checkpoint)
+    figures = []
+    save = predictions.save
+    monkeypatch.setattr(predictions, 'save', lambda fig, *args: (
+        figures.append(fig), save(fig, *args)))
     out = tmp_path / 'out'
     written = vis.visualize(str(video), str(out), config=str(config),
                             checkpoint=str(checkpoint))
@@ -65,6 +77,11 @@ def test_checkpoint_adds_predictions(tmp_path):
     width, height = Image.open(out / 'predictions.png').size
     assert width >= 600 and height >= 600
     assert Image.open(out / 'trajectories.gif').n_frames == 4  # 8 frames
+    labels = [ax.get_xlabel() for ax in figures[0].axes] + [
+        ax.get_title() for ax in figures[0].axes]
+    assert f'target ({unit})' in labels, labels
+    if unit == 'px':
+        assert not any('PatchStd' in text for text in labels)
 
 
 def test_missing_video_is_a_clear_error(tmp_path, monkeypatch):

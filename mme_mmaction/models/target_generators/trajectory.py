@@ -6,7 +6,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from .trajectory_norms import normalize_trajectory_tokens, trajectory_channels
+from .trajectory_norms import (normalize_trajectory_tokens,
+                               trajectory_channels, trajectory_target_unit)
 from .trajectory_tokens import token_validity, trajectory_tokens
 
 
@@ -52,6 +53,12 @@ class TrajectoryTargetGenerator(BaseModule):
         self.norm = norm
         self.patch_std_min_std = patch_std_min_std
         self.scale = scale
+
+    @property
+    def unit(self) -> str:
+        """str: What one target value measures (e.g. ``'px'``)."""
+        return trajectory_target_unit(self.norm, self.patch_std_min_std,
+                                      self.scale)
 
     @torch.no_grad()
     def forward(self, trajectories: Tensor,

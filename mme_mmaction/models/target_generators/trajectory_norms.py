@@ -58,6 +58,32 @@ def trajectory_channels(norm: str, traj_len: int, cells: int) -> int:
     return 2 * traj_len * cells + extra
 
 
+def trajectory_target_unit(norm: str,
+                           min_std: float = 0.,
+                           scale: float = 1.) -> str:
+    """What one value of a trajectory target measures, for labels.
+
+    Args:
+        norm (str): One of :data:`TRAJ_NORMS`.
+        min_std (float): Noise floor of PatchStd, pixels.
+        scale (float): Displacement unit of ``'none'``, ``'log'`` and the
+            mean channels, pixels.
+
+    Returns:
+        str: E.g. ``'PatchStd (floor 0.5 px)'`` or ``'px'``.
+    """
+    _check(norm)
+    pixels = 'px' if scale == 1 else f'{scale:g} px'
+    patch_std_name = 'PatchStd' + (f' (floor {min_std:g} px)'
+                                   if min_std else '')
+    return {
+        'patch_std': patch_std_name,
+        'none': pixels,
+        'log': f'sign * log(1 + |d| / {pixels})',
+        'patch_std_mean': f'{patch_std_name}, then mean in {pixels}',
+    }[norm]
+
+
 def normalize_trajectory_tokens(tokens: Tensor,
                                 norm: str,
                                 min_std: float = 0.,
