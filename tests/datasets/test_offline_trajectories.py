@@ -147,18 +147,33 @@ def test_skip_policy_counts_and_returns_none(tmp_path, square):
         Compose([dict(type='TrajectoryTarget', on_bad_input='ignore')])
 
 
+# Start frame 8 is the second tubelet's; a seed is invalid when all of its
+# values are NaN, so NaN in one channel is damage, like inf.
+CORRUPTIONS = {
+    'inf': ((8, 0, 0, 2, 3), np.inf, 'start frame 8 holds displacements'),
+    'nan_in_dy': ((8, slice(None), 1, 2, 3), np.nan,
+                  'start frame 8 holds 1 seeds with NaN in some'),
+    'all_nan': ((Ellipsis, ), np.nan,
+                r'every value is NaN \(read at start frame 0\)'),
+}
+
+
+@pytest.mark.parametrize('corruption', list(CORRUPTIONS))
 @pytest.mark.parametrize('policy', ['error', 'skip'])
-def test_corrupt_stored_values_are_bad_input(square, tmp_path, policy):
+def test_corrupt_stored_values_are_bad_input(square, tmp_path, policy,
+                                             corruption):
     _, video, traj, valid = square
     corrupt, valid = traj.copy(), valid.copy()
+    where, value, message = CORRUPTIONS[corruption]
     valid[8, 2, 3] = True
-    corrupt[8, 0, 0, 2, 3] = np.inf  # start frame 8: the second tubelet's
+    corrupt[where] = value
     path = tmp_path / 'square.npy'
     np.save(path, np.where(valid[:, None, None], corrupt,
                            np.nan).astype(np.float16))
     source = dict(type='stored', root=str(tmp_path))
     if policy == 'error':
-        with pytest.raises(BadInputError, match='square.npy is corrupt'):
+        with pytest.raises(BadInputError,
+                           match=f'square.npy is corrupt: {message}'):
             pipeline(video, [], source, decode='plain')
     else:
         assert pipeline(video, [], source, decode='plain',

@@ -4,7 +4,8 @@ import pytest
 from mmaction.registry import TRANSFORMS
 from mmengine.dataset import Compose
 
-from mme_mmaction.datasets.transforms import (DecordDecodeWithTrajectoryFrames,
+from mme_mmaction.datasets.transforms import (BadInputError,
+                                              DecordDecodeWithTrajectoryFrames,
                                               TrajectoryTarget)
 from synthetic_video import moving_square, write_video
 
@@ -69,8 +70,7 @@ def test_horizontal_flip_mirrors_the_grid_and_negates_dx(square_video):
     plain = run(square_video, [])['trajectories']
     flipped = run(square_video,
                   [dict(type='Flip', flip_ratio=1.)])['trajectories']
-    mirrored = plain[..., ::-1] * np.array([-1, 1])[None, None, :, None,
-                                                     None]
+    mirrored = plain[..., ::-1] * np.array([-1, 1])[:, None, None]
     np.testing.assert_allclose(flipped, mirrored, atol=0.05)
     square = cells_inside(np.ones((12, 16)), 128 - 64, 56, 128 - 36, 84)
     moving = flipped[0].transpose(2, 3, 0, 1)[square]
@@ -303,3 +303,28 @@ def test_lucas_kanade_source_needs_raw_frames_and_valid_options(
                        'source needs the raw frames'):
         no_frames(dict(filename=square_video, frame_inds=np.array([0, 4]),
                        clip_len=2, num_clips=1, modality='RGB'))
+
+
+@pytest.mark.parametrize('source', ['online', 'lucas_kanade'])
+def test_frames_too_small_for_the_flow_are_bad_input(tmp_path, source):
+    """8 px high: OpenCV's DIS refuses the frames (smaller ones of other
+    widths crash it, tests/motion/test_flow.py)."""
+    from mme_mmaction.datasets.transforms.bad_input import SkipsBadInput
+    frames = moving_square(8, size=(8, 400), square=4, start=(20., 2.))
+    video = str(write_video(tmp_path / 'strip.mp4', frames))
+
+    def target(**policy):
+        return Compose([
+            dict(type='CheckedDecordInit'),
+            dict(type='DecordDecodeWithTrajectoryFrames', traj_len=2),
+            dict(type='TrajectoryTarget', source=dict(type=source), **policy)
+        ])(dict(filename=video, frame_inds=np.array([0, 2]), clip_len=2,
+                num_clips=1, modality='RGB', start_index=0))
+
+    with pytest.raises(BadInputError, match=(
+            r'strip.mp4: frames of 8x400 px \(H x W\) are too small for DIS '
+            r'optical flow .* region of its raw frames.*on_bad_input')):
+        target()
+    before = sum(SkipsBadInput.skipped.values())
+    assert target(on_bad_input='skip') is None
+    assert sum(SkipsBadInput.skipped.values()) == before + 1

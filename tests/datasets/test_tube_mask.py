@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from mmaction.registry import TRANSFORMS
+from mmengine import Config
 
 from mme_mmaction.datasets.transforms import (SliceRandomMaskGenerator,
                                               TubeMaskGenerator)
@@ -55,3 +57,42 @@ def test_slice_masks_check_like_tube_masks():
             dict(img_shape=(224, 224), clip_len=15))
     assert 'SliceRandomMaskGenerator(mask_ratio=0.9' in repr(
         SliceRandomMaskGenerator())
+
+
+TOY_CONFIGS = ['configs/mme/vit-tiny_toy.py',
+               'configs/videomae/vit-tiny_toy_pixel.py',
+               'configs/motionmae/vit-tiny_toy_motionmae.py',
+               'configs/mam2/vit-tiny_toy_mam2.py']
+
+
+def config_mask(config, mask_ratio):
+    """The mask generator of a config's training pipeline, at a ratio."""
+    cfg = Config.fromfile(config)
+    step, = (step for step in cfg.train_dataloader.dataset.pipeline
+             if step['type'].endswith('MaskGenerator'))
+    return dict(step, mask_ratio=mask_ratio)
+
+
+@pytest.mark.parametrize('config', TOY_CONFIGS)
+@pytest.mark.parametrize('mask_ratio', [0, 0.0, -0.1, 1, 1.5])
+def test_ratios_masking_no_token_or_every_token_are_refused_at_build(
+        config, mask_ratio):
+    with pytest.raises(ValueError,
+                       match=r'mask_ratio must be in \(0, 1\), got '):
+        TRANSFORMS.build(config_mask(config, mask_ratio))
+
+
+@pytest.mark.parametrize('config', TOY_CONFIGS)
+def test_ratio_masking_no_token_of_the_grid_is_refused_at_the_first_clip(
+        config):
+    """The toy clips are 8 frames of 64 x 64: 16 patches per slice, so
+    0.05 masks int(0.8) = 0 of them; 1 / 16 masks one."""
+    generator = TRANSFORMS.build(config_mask(config, 0.05))
+    with pytest.raises(ValueError, match=(
+            r'mask_ratio=0.05 masks no token: int\(0.05 \* 16\) = 0 of the '
+            r'4x4 patches of each slice of a 8x64x64 clip \(patch_size=16\)'
+            r'.*mask_ratio >= 0.0625')):
+        generator.transform(dict(img_shape=(64, 64), clip_len=8))
+    mask = TRANSFORMS.build(config_mask(config, 1 / 16)).transform(
+        dict(img_shape=(64, 64), clip_len=8))['mask']
+    assert (mask.reshape(4, 16).sum(1) == 1).all()

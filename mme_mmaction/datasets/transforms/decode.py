@@ -1,13 +1,18 @@
 """Decoding with errors that name the video, and of trajectory frames."""
+import io
+import os.path as osp
 from typing import Dict, Sequence
 
 import cv2
+import decord
 import numpy as np
 from decord._ffi.base import DECORDError
 from mmaction.datasets.transforms import DecordDecode, DecordInit
 from mmaction.registry import TRANSFORMS
+from mmengine.fileio import FileClient
 
 from .bad_input import BadInputError, SkipsBadInput
+from .decord_probe import ProbeError, crash_of
 
 
 def decode_error(filename: str, error: Exception) -> BadInputError:
@@ -36,7 +41,11 @@ class CheckedDecordInit(SkipsBadInput, DecordInit):
     """``DecordInit`` whose failure names the video and can be skipped.
 
     decord reads from an in-memory buffer, so its own errors do not say
-    which file could not be opened.
+    which file could not be opened. Worse, some corrupt files (a truncated
+    MJPG AVI) make it crash the process; so each video is first opened by
+    a helper process (:mod:`.decord_probe`), once per file and data-loader
+    process, and a crash there is a :class:`~.BadInputError` naming the
+    video (``docs/faq.md`` gives its cost).
 
     Args:
         on_bad_input (str): ``'error'`` (default) or ``'skip'``.
@@ -47,9 +56,27 @@ class CheckedDecordInit(SkipsBadInput, DecordInit):
         DecordInit.__init__(self, **kwargs)
         self._set_policy(on_bad_input)
 
+    def _get_video_reader(self, filename: str) -> decord.VideoReader:
+        """``DecordInit``'s reader, once the probe has survived it."""
+        if osp.splitext(filename)[0] == filename:
+            filename = filename + '.mp4'  # as DecordInit
+        if self.file_client is None:
+            self.file_client = FileClient(self.io_backend, **self.kwargs)
+        data = self.file_client.get(filename)
+        crash = crash_of(filename, data)
+        if crash is not None:
+            raise BadInputError(
+                f'{filename}: decord crashes opening the video ({crash} in '
+                'a probe process); the file is truncated or corrupt: '
+                "re-encode or remove it, or set on_bad_input='skip'.")
+        return decord.VideoReader(io.BytesIO(data),
+                                  num_threads=self.num_threads)
+
     def _transform(self, results: Dict) -> Dict:
         try:
             results = DecordInit.transform(self, results)
+        except (BadInputError, ProbeError):
+            raise
         except Exception as error:  # decord raises its own error types
             raise BadInputError(
                 f'{results["filename"]}: decord cannot open the video '

@@ -29,8 +29,11 @@ class TubeMaskGenerator(BaseTransform):
                  mask_ratio: float = 0.7,
                  patch_size: int = 16,
                  tubelet_size: int = 2) -> None:
-        if not 0 <= mask_ratio < 1:
-            raise ValueError(f'mask_ratio must be in [0, 1), got {mask_ratio}.')
+        if not 0 < mask_ratio < 1:
+            raise ValueError(
+                f'mask_ratio must be in (0, 1), got {mask_ratio}: 0 masks no '
+                'token, so there is nothing to predict, and 1 leaves none '
+                'visible to encode.')
         self.mask_ratio = mask_ratio
         self.patch_size = patch_size
         self.tubelet_size = tubelet_size
@@ -45,21 +48,33 @@ class TubeMaskGenerator(BaseTransform):
                 f'Clip of {clip_len}x{height}x{width} does not divide into '
                 f'{self.tubelet_size}x{self.patch_size}x{self.patch_size} '
                 'tubes.')
-        num_patches = (height // self.patch_size) * (width // self.patch_size)
+        grid = (height // self.patch_size, width // self.patch_size)
+        num_patches = grid[0] * grid[1]
+        num_masked = int(self.mask_ratio * num_patches)
+        if num_masked == 0:
+            raise ValueError(
+                f'mask_ratio={self.mask_ratio} masks no token: '
+                f'int({self.mask_ratio} * {num_patches}) = 0 of the '
+                f'{grid[0]}x{grid[1]} patches of each slice of a '
+                f'{clip_len}x{height}x{width} clip '
+                f'(patch_size={self.patch_size}), so there is nothing to '
+                f'predict. Use mask_ratio >= {1 / num_patches:.4g}.')
         results['mask'] = self._draw(clip_len // self.tubelet_size,
-                                     num_patches).reshape(-1)
+                                     num_patches, num_masked).reshape(-1)
         return results
 
-    def _random_slice(self, num_patches: int) -> np.ndarray:
-        """(num_patches,) bool with ``int(mask_ratio * num_patches)`` True."""
+    @staticmethod
+    def _random_slice(num_patches: int, num_masked: int) -> np.ndarray:
+        """(num_patches,) bool with ``num_masked`` True at random."""
         spatial = np.zeros(num_patches, dtype=bool)
-        masked = np.random.permutation(num_patches)
-        spatial[masked[:int(self.mask_ratio * num_patches)]] = True
+        spatial[np.random.permutation(num_patches)[:num_masked]] = True
         return spatial
 
-    def _draw(self, num_slices: int, num_patches: int) -> np.ndarray:
+    def _draw(self, num_slices: int, num_patches: int,
+              num_masked: int) -> np.ndarray:
         """(T', H' * W') bool: one spatial mask for every slice."""
-        return np.tile(self._random_slice(num_patches), (num_slices, 1))
+        return np.tile(self._random_slice(num_patches, num_masked),
+                       (num_slices, 1))
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(mask_ratio={self.mask_ratio}, '
@@ -87,6 +102,9 @@ class SliceRandomMaskGenerator(TubeMaskGenerator):
                  tubelet_size: int = 2) -> None:
         super().__init__(mask_ratio, patch_size, tubelet_size)
 
-    def _draw(self, num_slices: int, num_patches: int) -> np.ndarray:
-        return np.stack(
-            [self._random_slice(num_patches) for _ in range(num_slices)])
+    def _draw(self, num_slices: int, num_patches: int,
+              num_masked: int) -> np.ndarray:
+        return np.stack([
+            self._random_slice(num_patches, num_masked)
+            for _ in range(num_slices)
+        ])

@@ -24,10 +24,18 @@ def write_trajectories(path: str, traj: np.ndarray, valid: np.ndarray) -> None:
         traj (np.ndarray): float (T_avail, L, 2, Hg, Wg) per-step
             displacements (dx, dy) of the cell seeds, for every start frame.
         valid (np.ndarray): bool (T_avail, Hg, Wg) seed validity.
+
+    Raises:
+        ValueError: If the shapes do not match, a valid seed has NaN, or no
+            seed is valid (:class:`TrajectoryReader` calls such a file
+            corrupt).
     """
     traj = np.asarray(traj)
     valid = np.asarray(valid, dtype=bool)
     check_traj(traj, valid)
+    if valid.size and not valid.any():
+        raise ValueError(f'No seed of any start frame is valid: {path} '
+                         'would hold nothing but NaN.')
     data = np.where(valid[:, None, None], traj, np.nan).astype(np.float16)
 
     def write(tmp: str) -> None:
@@ -42,10 +50,12 @@ class TrajectoryReader:
 
     Only the start frames that are read are loaded. Pickling reopens the
     file rather than copying the array, so readers can go to data workers.
-    Every read checks its values: NaN marks an invalid seed, anything else
-    must be a finite displacement that stays within the frame's size (a
-    larger step would have left the frame); a file that breaks this is
-    corrupt and raises rather than reaching the loss.
+    Every read checks its values: NaN in all the values of a seed marks an
+    invalid seed, anything else must be a finite displacement that stays
+    within the frame's size (a larger step would have left the frame). A
+    seed with NaN in only some of its values, inf, a step out of range or
+    a file with no valid seed at all is corrupt and raises rather than
+    reaching the loss.
 
     Args:
         path (str): A ``<stem>.npy`` trajectory file.
@@ -103,7 +113,9 @@ class TrajectoryReader:
             displacements, 0 for invalid seeds, and bool (Hg, Wg) validity.
 
         Raises:
-            ValueError: If a value is infinite or a step exceeds the frame.
+            ValueError: If a seed is NaN in some but not all of its values,
+                every value of the file is NaN, a value is infinite or a
+                step exceeds the frame.
         """
         if not 0 <= start < self.num_starts:
             raise IndexError(f'Start frame {start} is out of range for '
@@ -111,6 +123,22 @@ class TrajectoryReader:
                              f'frames (0..{self.num_starts - 1}).')
         traj = np.array(self._array[start], dtype=np.float32)
         missing = np.isnan(traj)
+        invalid = missing.all(axis=(0, 1))
+        partial = missing.any(axis=(0, 1)) & ~invalid
+        if partial.any():
+            row, col = np.argwhere(partial)[0]
+            raise ValueError(
+                f'{self.path} is corrupt: start frame {start} holds '
+                f'{partial.sum()} seeds with NaN in some but not all of '
+                f'their {traj.shape[0]} x 2 values (the first at grid row '
+                f'{row}, column {col}); an invalid seed is NaN in all of '
+                'them.')
+        # A start frame without a valid seed can be genuine (every point
+        # left the frame); a file without one cannot.
+        if invalid.size and invalid.all() and self._all_nan():
+            raise ValueError(
+                f'{self.path} is corrupt: every value is NaN (read at start '
+                f'frame {start}), no seed of any start frame is valid.')
         traj[missing] = 0
         # Per axis (dx, dy): the frame spans less than (grid + 1) cells.
         limit = (np.array(self.grid[::-1]) + 1.) * self.cell_size
@@ -121,7 +149,14 @@ class TrajectoryReader:
                 f'displacements of up to (dx, dy) = {tuple(size.tolist())} '
                 f'px, but a step can be at most the frame size '
                 f'{tuple(limit.tolist())} px (inf or out-of-range values).')
-        return traj, ~missing.any(axis=(0, 1))
+        return traj, ~invalid
+
+    def _all_nan(self) -> bool:
+        """Whether every value of the file is NaN, reading start frames
+        only until one holds a number."""
+        return all(
+            np.isnan(self._array[start]).all()
+            for start in range(self.num_starts))
 
 
 def write_manifest(out_dir: str, traj_len: int, cell_size: int,

@@ -5,7 +5,9 @@ import cv2
 import numpy as np
 
 from mme_mmaction.motion import DEFAULT_FLOW, OpticalFlow, track_points
+from mme_mmaction.motion.flow import FrameSizeError
 from mme_mmaction.registry import TRAJECTORY_SOURCES
+from ..bad_input import BadInputError
 from .base import Tracks, TrajectorySource, crop_scale
 
 
@@ -74,7 +76,16 @@ class OnlineFlow(TrajectorySource):
         ]
         chains = frame_map.tolist()
         pairs = {pair for chain in chains for pair in zip(chain, chain[1:])}
-        flows = {(a, b): self.flow(frames[a], frames[b]) for a, b in pairs}
+        try:
+            flows = {(a, b): self.flow(frames[a], frames[b])
+                     for a, b in pairs}
+        except FrameSizeError as error:
+            raise BadInputError(
+                f'{results["filename"]}: {error} The flow runs on the '
+                f'{y1 - y0}x{x1 - x0} px region of its raw frames, at '
+                f'{flow_size[1]}x{flow_size[0]} px: drop such videos, raise '
+                'min_flow_size if that is below the native size, or set '
+                "on_bad_input='skip'.") from error
         seeds = (seeds - (x0, y0)) * to_flow
         tracks = [self._track(frames, chain, flows, seeds) for chain in chains]
         steps = np.stack([steps for steps, _ in tracks]) / to_flow
