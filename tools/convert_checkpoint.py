@@ -38,15 +38,15 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import Tensor
 
 import mme_mmaction  # noqa: F401  (before mmaction.models: compat fixes)
 from mmaction.registry import MODELS
 from mme_mmaction.motion.storage import atomic_write
-from mme_mmaction.utils import (ConversionReport, convert_state_dict,
-                                extract_state_dict, load_checkpoint_file)
+from mme_mmaction.utils import (ConversionReport, add_cfg_options,
+                                convert_state_dict, extract_state_dict,
+                                load_checkpoint_file, load_config)
 from mme_mmaction.utils.checkpoint_conversion import (ClipSize, Grid,
                                                       UnknownGridError,
                                                       stored_clip)
@@ -110,6 +110,7 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
         '--config',
         help='config of the target model: its clip size is used and the '
         'keys it expects but does not get are listed')
+    add_cfg_options(parser)
     parser.add_argument(
         '--trust-source',
         action='store_true',
@@ -135,9 +136,10 @@ def check_destination(src: str, dst: str) -> None:
                  f'{osp.join(dst, "converted.pth")}.')
 
 
-def build_target(config: str) -> Tuple[Dict[str, Tensor], Grid]:
+def build_target(config: str, cfg_options: Optional[dict] = None
+                 ) -> Tuple[Dict[str, Tensor], Grid]:
     """State dict and token grid of the model a config describes."""
-    cfg = Config.fromfile(config)
+    cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
     backbone = model.backbone
@@ -272,7 +274,7 @@ def main(argv: Optional[list] = None) -> int:
     check_destination(args.src, args.dst)
     expected = config_grid = None
     if args.config:
-        expected, config_grid = build_target(args.config)
+        expected, config_grid = build_target(args.config, args.cfg_options)
     try:
         checkpoint = load_checkpoint_file(args.src, args.trust_source)
     except ValueError as error:  # not a checkpoint, ...

@@ -24,7 +24,6 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mme_mmaction  # noqa: F401  (before mmaction.models: compat fixes)
@@ -33,6 +32,7 @@ from mme_mmaction.visualization import (draw_flow, draw_frames, draw_hog,
                                         draw_mask, draw_predictions,
                                         draw_trajectories, predict,
                                         sample_clip)
+from mme_mmaction.utils import add_cfg_options, load_config
 
 
 def visualize(video: str,
@@ -40,7 +40,8 @@ def visualize(video: str,
               config: Optional[str] = None,
               checkpoint: Optional[str] = None,
               start: int = 0,
-              seed: int = 0) -> List[str]:
+              seed: int = 0,
+              cfg_options: Optional[dict] = None) -> List[str]:
     """Draw one clip's targets (and predictions) into ``out_dir``.
 
     Args:
@@ -52,6 +53,7 @@ def visualize(video: str,
             ``predictions.png``.
         start (int): First raw frame of the clip. Defaults to 0.
         seed (int): Seed of random crops and the mask. Defaults to 0.
+        cfg_options (dict, optional): Overrides merged into the config.
 
     Returns:
         list[str]: The files written.
@@ -63,7 +65,7 @@ def visualize(video: str,
     if checkpoint is not None and config is None:
         raise ValueError('A checkpoint needs the config of its model.')
     init_default_scope('mmaction')
-    cfg = Config.fromfile(config) if config else None
+    cfg = load_config(config, cfg_options) if config else None
     clip = sample_clip(video, cfg, start, seed)
     generator = MODELS.build(
         cfg.model.target_generator if cfg else dict(type='HOGGenerator'))
@@ -89,6 +91,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
         '--config', help='config whose training pipeline and model are used')
+    add_cfg_options(parser)
     parser.add_argument(
         '--checkpoint', help='weights of the config\'s model: draw its '
         'predictions too')
@@ -99,6 +102,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.checkpoint and not args.config:
         parser.error('--checkpoint needs --config')
+    if args.cfg_options and not args.config:
+        parser.error('--cfg-options needs --config')
     return args
 
 
@@ -106,7 +111,8 @@ def main() -> None:
     args = parse_args()
     try:
         written = visualize(args.video, args.out, args.config,
-                            args.checkpoint, args.start, args.seed)
+                            args.checkpoint, args.start, args.seed,
+                            args.cfg_options)
     except FileNotFoundError as error:
         sys.exit(f'error: {error}')
     print('\n'.join(written))

@@ -5,11 +5,12 @@ import tempfile
 from typing import Iterator, Optional, Sequence
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
 from mmaction.registry import DATASETS
+from mme_mmaction.utils.launch import add_cfg_options, load_config
 
 
 def seeded_samples(cfg: Config,
@@ -59,13 +60,9 @@ def add_sample_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('config', help='pre-training config')
     parser.add_argument('--num-samples', type=int, default=32)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, as in train.py')
+    add_cfg_options(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The config of :func:`add_sample_args`' arguments, overrides merged."""
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    return cfg
+    return load_config(args.config, args.cfg_options)

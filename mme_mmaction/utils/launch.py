@@ -4,10 +4,28 @@ import gc
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+
+def add_cfg_options(parser: argparse.ArgumentParser) -> None:
+    """Add MMAction2's ``--cfg-options key=value ...``."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy (see MMAction2)')
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """A config file with ``--cfg-options`` merged in."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
@@ -17,11 +35,7 @@ def add_launch_args(parser: argparse.ArgumentParser) -> None:
     (torchrun) are accepted.
     """
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, xxx=yyy (see MMAction2)')
+    add_cfg_options(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.models import MaskedVideoPretrainer
+from mme_mmaction.utils import add_cfg_options, load_config
 
 
 class PretrainStep(nn.Module):
@@ -59,6 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file')
     parser.add_argument('--mask-ratio', type=float, default=None,
                         help='default: the config\'s TubeMaskGenerator')
+    add_cfg_options(parser)
     return parser.parse_args()
 
 
@@ -117,7 +119,7 @@ def forward_flops(cfg: Config, model: nn.Module,
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     cfg.model.backbone.pop('init_cfg', None)
     model = MODELS.build(cfg.model).eval()

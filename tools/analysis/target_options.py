@@ -34,6 +34,7 @@ from mmengine.registry import init_default_scope
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.analysis import seeded_samples, spread
+from mme_mmaction.utils import add_cfg_options, load_config
 
 SPECIAL = ('steps', 'lr')
 
@@ -198,6 +199,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     """CLI entry point."""
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config', help='an MME pre-training config')
+    add_cfg_options(p)
     p.add_argument('--variant', nargs='+', action='append', required=True,
                    metavar='NAME [KEY=VALUE ...]')
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
@@ -210,8 +212,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         variants = [parse_variant(v) for v in a.variant]
     except ValueError as e:
         p.error(str(e))
-    rows = study(Config.fromfile(a.config), variants, a.seeds, a.steps,
-                 a.lr, a.train_clips, a.eval_clips)
+    rows = study(load_config(a.config, a.cfg_options), variants, a.seeds,
+                 a.steps, a.lr, a.train_clips, a.eval_clips)
     print(summary(rows, variants))
 
 
