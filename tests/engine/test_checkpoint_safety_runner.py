@@ -162,6 +162,19 @@ def test_a_bad_load_from_is_named_in_one_line(tmp_path, content, problem):
     assert 'weights_only' not in str(error.value)
 
 
+def test_a_bad_pretrained_init_file_is_named_by_its_config_key(tmp_path):
+    bad = tmp_path / 'encoder.pth'
+    bad.write_text('not yet downloaded\n')
+    runner = _runner(tmp_path / 'work', epochs=1, model=dict(
+        type='Recognizer3D', backbone=dict(init_cfg=dict(
+            type='Pretrained', checkpoint=str(bad), prefix='backbone.'))))
+    with pytest.raises(CheckpointFileError,
+                       match=re.escape(
+                           f'model.backbone.init_cfg.checkpoint: {bad} is a '
+                           'text file')):
+        runner.train()
+
+
 def test_a_truncated_checkpoint_is_named_and_fallback_is_opt_in(tmp_path):
     _runner(tmp_path, epochs=2, keep=2).train()
     latest = tmp_path / 'epoch_2.pth'
