@@ -20,6 +20,7 @@ from mme_mmaction.engine import AnyDeviceRunner
 from mme_mmaction.engine.work_dir_claim import LOCK, WorkDirInUseError
 from mme_mmaction.utils.checkpoint_files import (CheckpointFileError,
                                                  checkpoint_problem)
+from tool_modules import small_toy_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -283,15 +284,7 @@ exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"))
 
 @pytest.fixture(scope='module')
 def toy_data(tmp_path_factory):
-    import importlib.util
-    out = tmp_path_factory.mktemp('toy')
-    spec = importlib.util.spec_from_file_location(
-        'make_toy_dataset', ROOT / 'tools/data/make_toy_dataset.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    tool.make_toy_dataset(str(out), num_videos_per_class=1,
-                          num_val_per_class=1, num_frames=40)
-    return out
+    return small_toy_dataset(tmp_path_factory.mktemp('toy'))
 
 
 def test_sigkill_while_saving_leaves_a_resumable_work_dir(toy_data, tmp_path):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tool_modules import small_toy_dataset
 from toy_recognizer import RECOGNIZER_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,16 +54,6 @@ FAKE_SRUN = textwrap.dedent('''\
 ''')
 
 
-def make_toy_dataset(out):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_toy_dataset', ROOT / 'tools/data/make_toy_dataset.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_toy_dataset(str(out), num_videos_per_class=1,
-                            num_val_per_class=1, num_frames=40)
-
-
 def losses_by_rank(work_dir):
     """{rank: [loss of each iteration]} from every rank's log file."""
     out = {}
@@ -86,7 +77,7 @@ def single_process(tmp_path_factory):
     """The toy recognizer config and its run in one process at batch 4."""
     tmp = tmp_path_factory.mktemp('one_process')
     data = tmp / 'toy'
-    make_toy_dataset(data)
+    small_toy_dataset(data)
     # 8 videos: 2 iterations of a global batch of 4.
     lines = (data / 'train_list.txt').read_text().splitlines(True)[:8]
     (data / 'train_list.txt').write_text(''.join(lines))

@@ -1,7 +1,6 @@
 """The package ships what OpenMMLab's tools look for: a wheel built from
 the tree, unpacked on its own, serves ``mim search`` and ``mim train``, and
 its configs are bases of a user's config outside the repository."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tool_modules import small_toy_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 MIM = str(Path(sys.executable).parent / 'mim')
@@ -149,13 +150,7 @@ def test_a_user_config_outside_the_repository_inherits_ours_by_path(
 
 
 def test_mim_train_runs_a_config_of_ours(site, tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'make_toy_dataset', ROOT / 'tools/data/make_toy_dataset.py')
-    toy = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(toy)
-    data = tmp_path / 'toy'
-    toy.make_toy_dataset(str(data), num_videos_per_class=1,
-                         num_val_per_class=1, num_frames=40)
+    data = small_toy_dataset(tmp_path / 'toy')
     # A config name, not a path: mim finds it in the package's configs.
     code, out = mim(
         site, 'train', 'mme_mmaction', 'vit-tiny_toy.py', '--gpus', '0',

@@ -1,6 +1,5 @@
 """End to end: tools/train.py and tools/dist_train.sh on the toy config,
 then the checkpoint's encoder in a stock MMAction2 recognizer."""
-import importlib.util
 import os
 import re
 import socket
@@ -12,26 +11,16 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 
+from tool_modules import load_tool, small_toy_dataset
 from toy_recognizer import RECOGNIZER_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY_CONFIG = str(ROOT / 'configs/mme/vit-tiny_toy.py')
 
 
-def load_tool(relative):
-    spec = importlib.util.spec_from_file_location(
-        Path(relative).stem, ROOT / relative)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def toy_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp('toy')
-    load_tool('tools/data/make_toy_dataset.py').make_toy_dataset(
-        str(out), num_videos_per_class=1, num_val_per_class=1, num_frames=40)
-    return out
+    return small_toy_dataset(tmp_path_factory.mktemp('toy'))
 
 
 def small_run_options(data, work_dir):

@@ -1,5 +1,4 @@
 """tools/train_vq_tokenizer.py: a small tokenizer that VQGANTokenizer loads."""
-import importlib.util
 import json
 import os
 import re
@@ -16,12 +15,10 @@ import pytest
 import torch
 
 from mme_mmaction.models import VQGANTokenizer
+from tool_modules import load_tool, small_toy_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    'train_vq_tokenizer', ROOT / 'tools/train_vq_tokenizer.py')
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
+tool = load_tool('tools/train_vq_tokenizer.py')
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1, 1)
 # 4 autoencoder and 24 VQ steps, a state after each.
@@ -35,12 +32,7 @@ TINY = [
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('vq')
-    spec = importlib.util.spec_from_file_location(
-        'make_toy_dataset', ROOT / 'tools/data/make_toy_dataset.py')
-    toy = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(toy)
-    toy.make_toy_dataset(str(root / 'toy'), num_videos_per_class=1,
-                         num_val_per_class=0, num_frames=16)
+    small_toy_dataset(root / 'toy', val_per_class=0, frames=16)
     return root
 
 
