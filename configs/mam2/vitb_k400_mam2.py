@@ -1,5 +1,5 @@
-# MAM2 ViT-B/16 pre-training on Kinetics-400 with MME's recipe (SIBLINGS
-# §4.1), 1600 epochs, tube masking at 0.9.
+# MAM2 ViT-B/16 pre-training on Kinetics-400 with MME's recipe
+# (docs/siblings.md §4.1), 1600 epochs, tube masking at 0.9.
 # Needs taming-transformers' VQGAN at model.target_generator.checkpoint.
 # Usage: tools/dist_train.sh configs/mam2/vitb_k400_mam2.py 16
 _base_ = [

@@ -1,5 +1,5 @@
 # MAM2 ViT-B/16 pre-training on Something-Something V2 with MME's recipe
-# (SIBLINGS §4.1), 400 epochs, tube masking at 0.9.
+# (docs/siblings.md §4.1), 400 epochs, tube masking at 0.9.
 # Needs taming-transformers' VQGAN at model.target_generator.checkpoint.
 # Usage: tools/dist_train.sh configs/mam2/vitb_ssv2_mam2.py 8
 _base_ = [

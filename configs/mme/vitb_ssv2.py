@@ -1,5 +1,5 @@
 # MME ViT-B/16 pre-training on Something-Something V2, 400 epochs
-# (METHOD §7; the paper reports 69.2 top-1 after SSv2 fine-tuning).
+# (docs/method.md §7; the paper reports 69.2 top-1 after SSv2 fine-tuning).
 # Usage: tools/dist_train.sh configs/mme/vitb_ssv2.py 8
 # SSv2 sampling: stride 2 with L = 2 trajectory steps (see the dataset
 # config for why), so the trajectory head predicts 2 x 2 x 4 = 16 values.

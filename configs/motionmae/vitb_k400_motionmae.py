@@ -1,5 +1,5 @@
 # MotionMAE ViT-B/16 pre-training on Kinetics-400 with MME's recipe
-# (SIBLINGS §4.1), 1600 epochs.
+# (docs/siblings.md §4.1), 1600 epochs.
 # Usage: tools/dist_train.sh configs/motionmae/vitb_k400_motionmae.py 16
 _base_ = [
     '../_base_/models/motionmae_vit-base.py',
@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# Every 2-frame slice masked at random, 0.9 (SIBLINGS §1.2).
+# Every 2-frame slice masked at random, 0.9 (docs/siblings.md §1.2).
 train_pipeline = [
     *_base_.train_pipeline[:6],
     dict(type='SliceRandomMaskGenerator', mask_ratio=0.9),

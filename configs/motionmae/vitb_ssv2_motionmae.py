@@ -1,5 +1,5 @@
 # MotionMAE ViT-B/16 pre-training on Something-Something V2 with MME's
-# recipe (SIBLINGS §4.1), 400 epochs, stride 2.
+# recipe (docs/siblings.md §4.1), 400 epochs, stride 2.
 # Usage: tools/dist_train.sh configs/motionmae/vitb_ssv2_motionmae.py 8
 _base_ = [
     '../_base_/models/motionmae_vit-base.py',
@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# Every 2-frame slice masked at random, 0.9 (SIBLINGS §1.2).
+# Every 2-frame slice masked at random, 0.9 (docs/siblings.md §1.2).
 train_pipeline = [
     *_base_.train_pipeline[:6],
     dict(type='SliceRandomMaskGenerator', mask_ratio=0.9),

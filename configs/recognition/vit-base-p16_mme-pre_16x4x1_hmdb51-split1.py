@@ -1,5 +1,5 @@
-# Fine-tune an MME pre-trained ViT-B/16 on HMDB51, split 1 (METHOD §7): the
-# UCF101 recipe (100 epochs, base lr 1e-3, flip, 10 clips x 3 crops) on
+# Fine-tune an MME pre-trained ViT-B/16 on HMDB51, split 1 (docs/method.md §7):
+# the UCF101 recipe (100 epochs, base lr 1e-3, flip, 10 clips x 3 crops) on
 # HMDB51's 51 classes.
 #
 #   tools/dist_train.sh configs/recognition/vit-base-p16_mme-pre_16x4x1_hmdb51-split1.py 8

@@ -1,6 +1,6 @@
-# Fine-tune an MME pre-trained ViT-B/16 on Kinetics-400 (METHOD §7): 75
-# epochs, base lr 1e-3 (for a batch of 256, rescaled to the real batch),
-# 16 frames with stride 4, flip, test with 7 clips x 3 crops.
+# Fine-tune an MME pre-trained ViT-B/16 on Kinetics-400 (docs/method.md §7): 75
+# epochs, base lr 1e-3 (for a batch of 256, rescaled to the real batch), 16
+# frames with stride 4, flip, test with 7 clips x 3 crops.
 #
 #   tools/dist_train.sh configs/recognition/vit-base-p16_mme-pre_16x4x1_kinetics400.py 8
 #   tools/dist_test.sh configs/recognition/vit-base-p16_mme-pre_16x4x1_kinetics400.py \
@@ -136,8 +136,8 @@ test_dataloader = dict(
         pipeline=test_pipeline,
         test_mode=True))
 
-# METHOD's K400 numbers are the schedule's defaults (base lr 1e-3, 75
-# epochs, 5 warm-up epochs, min lr 1e-6).
+# The K400 numbers of docs/method.md §7 are the schedule's defaults (base lr
+# 1e-3, 75 epochs, 5 warm-up epochs, min lr 1e-6).
 default_hooks = dict(
     checkpoint=dict(
         interval=5, max_keep_ckpts=3, save_best='acc/top1', rule='greater'),

@@ -1,6 +1,7 @@
 # Linear probe of an MME pre-trained ViT-B/16 on Kinetics-400: the encoder
 # is frozen, only the linear classifier on its mean-pooled (and normalised)
-# features is trained. METHOD does not specify a probe; our choices, stated:
+# features is trained. The paper specifies no probe (docs/method.md §7);
+# our choices, stated:
 #
 # - Frozen encoder, in the config only: MMAction2's VisionTransformer has no
 #   `frozen_stages`, so the optimizer gives every `backbone.*` parameter

@@ -9,14 +9,14 @@
 #
 # (another checkpoint: --cfg-options model.backbone.init_cfg.checkpoint=PATH)
 #
-# The toy pre-training's encoder: ViT with 192 dims, 4 blocks, 3 heads, on
-# 8 frames (stride 4) of 64 x 64. METHOD §7's fine-tuning recipe where it
-# makes sense at this size: AdamW, layer-wise lr decay 0.75, drop_path 0.1,
-# label smoothing 0.1, warm-up then cosine, bf16 autocast on CPU. Left out:
-# mixup/cutmix, RandAugment, random erasing and repeated augmentation (too
+# The toy pre-training's encoder: ViT with 192 dims, 4 blocks, 3 heads, on 8
+# frames (stride 4) of 64 x 64. The fine-tuning recipe of docs/method.md §7
+# where it makes sense at this size: AdamW, layer-wise lr decay 0.75, drop_path
+# 0.1, label smoothing 0.1, warm-up then cosine, bf16 autocast on CPU. Left
+# out: mixup/cutmix, RandAugment, random erasing and repeated augmentation (too
 # strong for 72 tiny videos), and flips, which would turn move_left into
-# move_right and rotate_cw into rotate_ccw. Crops as in the pre-training.
-# A fixed lr (no batch scaling), 50 epochs (~2-3 min on 2 cores), validation
+# move_right and rotate_cw into rotate_ccw. Crops as in the pre-training. A
+# fixed lr (no batch scaling), 50 epochs (~2-3 min on 2 cores), validation
 # every epoch (18 videos: +-1 video is +-5.6 top-1).
 _base_ = [
     '../_base_/models/vit-base_recognizer.py',

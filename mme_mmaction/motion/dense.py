@@ -1,8 +1,8 @@
 """Trajectories of every raw start frame on a video's native cell grid.
 
-This is what offline extraction stores (METHOD §4.2): for each start frame
-``s``, the seeds at the centres of the native ``cell_size`` cells tracked
-through ``L`` consecutive flow fields.
+This is what offline extraction stores (docs/method.md §4.2): for each start
+frame ``s``, the seeds at the centres of the native ``cell_size`` cells
+tracked through ``L`` consecutive flow fields.
 """
 from collections import deque
 from typing import Callable, Iterable, Tuple

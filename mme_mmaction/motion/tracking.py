@@ -1,4 +1,4 @@
-"""Point tracking through a chain of optical flow fields (METHOD §4.2).
+"""Point tracking through a chain of optical flow fields (docs/method.md §4.2).
 
 Coordinates are continuous: pixel ``(i, j)`` covers ``[j, j+1) x [i, i+1)``
 and its centre is ``(j + 0.5, i + 0.5)``; a frame of width W spans

@@ -1,4 +1,6 @@
-"""Convert VideoMAE-style and our checkpoints to MMAction2's (METHOD §9).
+"""Convert VideoMAE-style and our checkpoints to MMAction2's.
+
+Key names of every format: docs/method.md §9.
 
 Sources (the format is told from the keys, see :func:`detect_format`):
 
@@ -30,13 +32,14 @@ What is dropped on purpose (reported in :attr:`ConversionReport.dropped`):
   ``use_mean_pooling=False``.
 * To ``'mme'``: ``fc_norm`` and the classification head.
 
-To ``'mme'``, the release's two prediction MLPs (METHOD §6: ``Linear GELU
-Linear`` + activation) become ``head.traj_pred`` and ``head.hog_pred``.
-METHOD §9 gives no names for them, so they are found by their shapes: any
-two-layer ``P.0`` / ``P.2`` MLP on the decoder's width whose output is a
-multiple of 8 (trajectories: 2 x L x 4 sub-cells) but not of 36 is the
-trajectory head, one whose output is a multiple of 36 (HOG: colours x 9
-bins x 4 cells) but not of 8 is the HOG head.
+To ``'mme'``, the release's two prediction MLPs (docs/method.md §6:
+``Linear GELU Linear`` + activation) become ``head.traj_pred`` and
+``head.hog_pred``. The paper gives no names for them (docs/method.md §9),
+so they are found by their shapes: any two-layer ``P.0`` / ``P.2`` MLP on
+the decoder's width whose output is a multiple of 8 (trajectories: 2 x L x
+4 sub-cells) but not of 36 is the trajectory head, one whose output is a
+multiple of 36 (HOG: colours x 9 bins x 4 cells) but not of 8 is the HOG
+head.
 
 Source keys without a counterpart in the target are reported in
 :attr:`ConversionReport.unmapped`, e.g. VideoMAE's pixel head

@@ -182,7 +182,7 @@ def test_videomae_configs_use_videomaes_own_recipe(path):
 
 
 def test_the_faithful_toy_config_gives_methods_target():
-    """METHOD §4.4's PatchStd example through the config's model."""
+    """PatchStd's example (docs/method.md §4.4) through the config's model."""
     cfg = Config.fromfile(str(ROOT / 'configs/mme/vit-tiny_toy_faithful.py'))
     model = MODELS.build(cfg.model)
     assert isinstance(model.head.traj_pred[-1], torch.nn.Tanh)

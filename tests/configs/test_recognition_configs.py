@@ -1,6 +1,7 @@
-"""The fine-tuning configs (configs/recognition): METHOD §7's recipes, models,
-pipelines on a real video, and one training iteration each through
-tools/train.py (all configs in one subprocess, at reduced size)."""
+"""The fine-tuning configs (configs/recognition): the recipes of
+docs/method.md §7, models, pipelines on a real video, and one training
+iteration each through tools/train.py (all configs in one subprocess, at
+reduced size)."""
 import json
 import os
 import re
@@ -20,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((ROOT / 'configs' / 'recognition').glob('*.py'))
 IDS = [p.stem for p in CONFIGS]
 
-# METHOD §7's table: (classes, base lr, epochs, flip, test clips, crops).
+# The table of docs/method.md §7: (classes, base lr, epochs, flip, test
+# clips, crops).
 RECIPES = {
     'sthv2': (174, 5e-4, 30, False, 2, 3),
     'kinetics400': (400, 1e-3, 75, True, 7, 3),

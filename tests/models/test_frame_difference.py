@@ -1,4 +1,4 @@
-"""FrameDifferenceTarget by hand (SIBLINGS §1.4, §4.2)."""
+"""FrameDifferenceTarget by hand (docs/siblings.md §1.4, §4.2)."""
 import pytest
 import torch
 

@@ -26,7 +26,7 @@ def _cells(out: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize('rising', [True, False])
 def test_vertical_edge_votes_bin_zero(rising):
-    """theta = atan2(gy, gx) mod pi (METHOD §5): a vertical edge has a
+    """theta = atan2(gy, gx) mod pi (docs/method.md §5): a vertical edge has a
     horizontal gradient, theta 0."""
     frame = torch.zeros(16, 16)
     frame[:, 8:] = 1  # gx = 4 in columns 7 and 8, one per 8x8 cell

@@ -15,7 +15,7 @@ def one_token(dx, dy=(0., 0., 0., 0.)):
 def test_faithful_patch_std_is_methods_formula():
     tokens = one_token([0., 0., 0., 1.])
     out = normalize_trajectory_tokens(tokens, 'patch_std', min_std=0.)
-    # METHOD §4.4: 0.75 / 0.50002 for the moving cell; dy all zero.
+    # docs/method.md §4.4: 0.75 / 0.50002 for the moving cell; dy all zero.
     assert out.shape == (1, 1, 8)
     assert abs(out[0, 0, 3].item() - 0.75 / 0.50002) < 1e-9
     assert torch.equal(out[0, 0, 4:], torch.zeros(4, dtype=torch.float64))

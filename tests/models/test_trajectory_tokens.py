@@ -5,7 +5,7 @@ from mme_mmaction.models import patch_std, token_validity, trajectory_tokens
 
 def test_patch_std_of_a_single_moving_cell():
     out = patch_std(torch.tensor([0., 0., 0., 1.]).double())
-    # METHOD §4.4: mean 0.25, unbiased std 0.5, epsilon 2e-5 px (the
+    # docs/method.md §4.4: mean 0.25, unbiased std 0.5, epsilon 2e-5 px (the
     # authors' 1e-6 on displacements divided by 20): 0.75 / 0.50002.
     torch.testing.assert_close(
         out, torch.tensor([-0.49998, -0.49998, -0.49998, 1.49994]).double(),
@@ -42,7 +42,7 @@ def test_token_is_valid_if_any_sub_trajectory_is():
 
 def test_noise_floor_keeps_rigid_patches_near_zero_and_others_unchanged():
     noise = torch.tensor([0.01, -0.02, 0.03, 0.0]) - 0.3  # a panning patch
-    assert patch_std(noise).abs().max() > 1  # METHOD's formula: noise -> 1
+    assert patch_std(noise).abs().max() > 1  # the paper's formula: noise -> 1
     assert patch_std(noise, min_std=0.5).abs().max() < 0.1
     moving = torch.tensor([0., 0., 0., 1.])
     torch.testing.assert_close(patch_std(moving, min_std=0.5),

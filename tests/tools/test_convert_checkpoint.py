@@ -1,6 +1,7 @@
 """tools/convert_checkpoint.py and mme_mmaction.utils.checkpoint_conversion:
-checkpoints written by hand with METHOD §9's key names, from tiny models,
-and the toy's as our Runner saves it; destinations that cannot be written."""
+checkpoints written by hand with the key names of docs/method.md §9, from
+tiny models, and the toy's as our Runner saves it; destinations that cannot
+be written."""
 import argparse
 import errno
 import importlib.util
@@ -35,8 +36,9 @@ SOURCE_TREE = dict(os.environ, PYTHONPATH=str(ROOT))
 # 4 frames of 32 x 32 in 2 x 16 x 16 tubelets: a 2 x 2 x 2 token grid.
 GRID = (2, 2, 2)
 VIT = dict(embed_dims=48, depth=2, num_heads=3, img_size=32, num_frames=4)
-# METHOD gives no names for the release's prediction MLPs: made-up ones,
-# found by their shapes. VideoMAE's pixel head has no counterpart in MME.
+# The paper gives no names for the release's prediction MLPs
+# (docs/method.md §9): made-up ones, found by their shapes. VideoMAE's pixel
+# head has no counterpart in MME.
 RELEASE_HEADS = dict(traj_pred='head_traj.', hog_pred='head_hog.')
 PIXEL_HEAD = 'head.weight'
 
@@ -128,7 +130,7 @@ def assert_features_equal(ours, theirs):
 
 
 @pytest.mark.parametrize('decoder_prefix,projection', [
-    ('decoder.0.', 'encoder_to_decoder.0.weight'),  # METHOD §9
+    ('decoder.0.', 'encoder_to_decoder.0.weight'),  # docs/method.md §9
     ('decoder.', 'encoder_to_decoder.weight'),  # VideoMAE
 ])
 def test_release_pretraining_checkpoint_to_mme(pretrain_parts, decoder_prefix,

@@ -16,7 +16,7 @@ Arms (``--arms``, default all):
   masking 0.9 (``configs/videomae/vit-tiny_toy_pixel.py``).
 * ``hog``: MME with the trajectory weight 0.
 * ``traj``: MME with the HOG weight 0.
-* ``mme_faithful``: MME with METHOD's target
+* ``mme_faithful``: MME with the paper's target (docs/method.md §4.4)
   (``configs/mme/vit-tiny_toy_faithful.py``).
 * ``mme``: MME with the toy config's target (``configs/mme/vit-tiny_toy.py``).
 * ``motionmae``: MotionMAE, pixels and frame differences with a decoder

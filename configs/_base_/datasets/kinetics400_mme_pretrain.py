@@ -2,8 +2,8 @@
 # layout: data/kinetics400/videos_train and the list files of
 # tools/data/kinetics in MMAction2.
 #
-# METHOD §2: 16 frames with stride 4 (64 raw frames); trajectories run
-# L = 4 raw steps from each tubelet's first sampled frame to its second.
+# docs/method.md §2: 16 frames with stride 4 (64 raw frames); trajectories
+# run L = 4 raw steps from each tubelet's first sampled frame to its second.
 dataset_type = 'CheckedVideoDataset'
 data_root = 'data/kinetics400/videos_train'
 ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'

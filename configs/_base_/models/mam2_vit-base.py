@@ -1,10 +1,10 @@
-# MAM2 (SIBLINGS §2; our defaults §4): MME's ViT-B/16 encoder, a CAE-style
-# latent regressor (4 cross-attention blocks at the encoder's width, 12
-# heads, layer scale 0.1), two separate decoders over the regressed masked
+# MAM2 (docs/siblings.md §2 and §4, our defaults): MME's ViT-B/16 encoder, a
+# CAE-style latent regressor (4 cross-attention blocks at the encoder's width,
+# 12 heads, layer scale 0.1), two separate decoders over the regressed masked
 # tokens (384 wide, 4 blocks, 6 heads), VQGAN codes (two per 2-frame token,
-# 1024-way cross-entropy) and the signed frame difference (MSE), 1:1.
-# The VQGAN is taming-transformers' vqgan_imagenet_f16_1024, read from a
-# local file: nothing is downloaded.
+# 1024-way cross-entropy) and the signed frame difference (MSE), 1:1. The VQGAN
+# is taming-transformers' vqgan_imagenet_f16_1024, read from a local file:
+# nothing is downloaded.
 _base_ = ['./videomae_vit-base.py']
 
 model = dict(

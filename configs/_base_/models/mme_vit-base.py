@@ -1,4 +1,4 @@
-# MME with a ViT-B/16 encoder on 16 x 224 x 224 clips (METHOD §6).
+# MME with a ViT-B/16 encoder on 16 x 224 x 224 clips (docs/method.md §6).
 # 16 / 2 x (224 / 16)^2 = 1568 tokens; trajectories of L = 4 steps give
 # 2 x 4 x 2 x 2 = 32 target values per token, HOG 3 x 9 x 2 x 2 = 108.
 # The decoder's token count and widths, and the head's widths, come from

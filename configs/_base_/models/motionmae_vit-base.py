@@ -1,6 +1,6 @@
-# MotionMAE (SIBLINGS §1; our defaults §4): VideoMAE with a second target,
-# the signed difference of adjacent sampled frames (1536 values per token),
-# each predicted by its own VideoMAE-sized decoder ("Ind"; set
+# MotionMAE (docs/siblings.md §1 and §4, our defaults): VideoMAE with a second
+# target, the signed difference of adjacent sampled frames (1536 values per
+# token), each predicted by its own VideoMAE-sized decoder ("Ind"; set
 # motion_neck=None for the shared "Sha" layout), MSE + MSE at 1:1.
 _base_ = ['./videomae_vit-base.py']
 

@@ -1,8 +1,8 @@
-# MMAction2's stock recognizer around the stock ViT-B/16 (16 x 224 x 224),
-# the model that an MME (or VideoMAE) pre-trained encoder is fine-tuned in
-# (METHOD §7). The pre-training checkpoint's ``backbone.*`` keys are this
-# ``VisionTransformer``'s; only ``fc_norm`` (the norm after mean pooling) is
-# new. Dataset configs set ``init_cfg.checkpoint``, the classes and the
+# MMAction2's stock recognizer around the stock ViT-B/16 (16 x 224 x 224), the
+# model that an MME (or VideoMAE) pre-trained encoder is fine-tuned in
+# (docs/method.md §7). The pre-training checkpoint's ``backbone.*`` keys are
+# this ``VisionTransformer``'s; only ``fc_norm`` (the norm after mean pooling)
+# is new. Dataset configs set ``init_cfg.checkpoint``, the classes and the
 # mixup/cutmix ``num_classes``.
 model = dict(
     type='Recognizer3D',

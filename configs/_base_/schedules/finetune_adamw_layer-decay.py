@@ -1,7 +1,7 @@
-# Fine-tuning schedule of METHOD §7: AdamW (0.9, 0.999), weight decay 0.05
-# (none on 1-D parameters, biases, pos_embed, cls/mask tokens), layer-wise lr
-# decay 0.75, mixed precision (AMP on CUDA, bf16 autocast on CPU);
-# 5 warm-up epochs, then per-step cosine to min lr 1e-6 x batch / 256.
+# Fine-tuning schedule of docs/method.md §7: AdamW (0.9, 0.999), weight decay
+# 0.05 (none on 1-D parameters, biases, pos_embed, cls/mask tokens), layer-wise
+# lr decay 0.75, mixed precision (AMP on CUDA, bf16 autocast on CPU); 5 warm-up
+# epochs, then per-step cosine to min lr 1e-6 x batch / 256.
 #
 # The recipes' learning rates are for a batch of 256 videos; these are for
 # 8 GPUs x 8 videos = 64, the batch of the fine-tuning configs' usage line

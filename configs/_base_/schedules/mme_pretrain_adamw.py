@@ -1,10 +1,10 @@
-# Pre-training schedule of METHOD §7: AdamW (0.9, 0.95), wd 0.05 except on
-# 1-D parameters, biases and the mask token; lr 1.5e-4 x batch / 256, here
+# Pre-training schedule of docs/method.md §7: AdamW (0.9, 0.95), wd 0.05 except
+# on 1-D parameters, biases and the mask token; lr 1.5e-4 x batch / 256, here
 # for 8 GPUs x 64 clips = 512 (the SSv2 configs' usage line; the 1600-epoch
-# K400 schedule sets 16 x 64 = 1024); 40 warm-up epochs from ~0, then
-# per-step cosine to min lr 1e-5 x batch / 256 (= lr / 15). Mixed
-# precision: AMP on CUDA, bf16 autocast on CPU. auto_scale_lr is off, as in
-# MMAction2's configs: with another total batch, add --auto-scale-lr.
+# K400 schedule sets 16 x 64 = 1024); 40 warm-up epochs from ~0, then per-step
+# cosine to min lr 1e-5 x batch / 256 (= lr / 15). Mixed precision: AMP on
+# CUDA, bf16 autocast on CPU. auto_scale_lr is off, as in MMAction2's configs:
+# with another total batch, add --auto-scale-lr.
 max_epochs = 400
 warmup_epochs = 40
 

@@ -1,6 +1,6 @@
 # The pre-training schedule of mme_pretrain_adamw.py over 1600 epochs
-# (Kinetics-400, METHOD §7), for 16 GPUs x 64 clips = 1024 (the K400
-# configs' usage line).
+# (Kinetics-400, docs/method.md §7), for 16 GPUs x 64 clips = 1024 (the
+# K400 configs' usage line).
 _base_ = ['./mme_pretrain_adamw.py']
 
 optim_wrapper = dict(optimizer=dict(lr=1.5e-4 * 1024 / 256))

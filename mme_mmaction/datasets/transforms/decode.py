@@ -126,8 +126,9 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
 
     Drop-in replacement for ``DecordDecode`` in pre-training pipelines. For
     each tubelet whose first sampled raw frame is ``s``, trajectories run
-    through raw frames ``s, s+1, ..., s+traj_len`` (METHOD §4.2). The union
-    of those and the sampled frames is decoded once, in one ``get_batch``.
+    through raw frames ``s, s+1, ..., s+traj_len`` (docs/method.md §4.2).
+    The union of those and the sampled frames is decoded once, in one
+    ``get_batch``.
     It is the one place a pipeline sets ``traj_len`` and ``tubelet_size``:
     both travel with the sample to ``TrajectoryTarget`` and its source.
 

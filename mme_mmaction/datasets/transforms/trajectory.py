@@ -13,13 +13,13 @@ from .trajectory_sources.base import crop_scale
 
 @TRANSFORMS.register_module()
 class TrajectoryTarget(SkipsBadInput):
-    """Trajectories of the cell centres of the final frame (METHOD §4).
+    """Trajectories of the cell centres of the final frame (docs/method.md §4).
 
     Place it after every geometric transform (``MultiScaleCrop``,
     ``RandomResizedCrop``, ``Resize``, ``CenterCrop``, ``Flip``): those only
     touch ``imgs`` and record ``crop_quadruple``, ``img_shape``, ``flip``
     and ``flip_direction``, from which the seeds' positions in the raw
-    frames are recovered (METHOD §4.3). Seeds sit at the centres of the
+    frames are recovered (docs/method.md §4.3). Seeds sit at the centres of the
     ``cell_size`` cells of the final frame; displacements are returned in
     final-frame pixels (so they scale with the resize factor and a
     horizontal flip negates dx). Seeds are tracked in the whole raw frame,

@@ -1,4 +1,4 @@
-"""Tube masking (METHOD §3) and per-slice random masking (MotionMAE)."""
+"""Tube masking (docs/method.md §3) and per-slice random masking."""
 from typing import Dict
 
 import numpy as np
@@ -86,7 +86,7 @@ class TubeMaskGenerator(BaseTransform):
 class SliceRandomMaskGenerator(TubeMaskGenerator):
     """An independent random spatial mask for every temporal slice.
 
-    MotionMAE's masking (SIBLINGS §1.2): each of the T' slices masks
+    MotionMAE's masking (docs/siblings.md §1.2): each of the T' slices masks
     ``int(mask_ratio * H' * W')`` patches drawn on its own, so every slice
     has the same count (unlike global random masking) at different places
     (unlike a tube mask). Ratio 0.9 on 8x14x14 tokens masks 176 patches per

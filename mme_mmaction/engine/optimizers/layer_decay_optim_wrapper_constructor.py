@@ -1,4 +1,4 @@
-"""Layer-wise learning-rate decay for ViT fine-tuning (METHOD §7)."""
+"""Layer-wise learning-rate decay for ViT fine-tuning (docs/method.md §7)."""
 from typing import Callable, Dict, List, Optional, Tuple
 
 from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS
@@ -79,8 +79,9 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
     ``paramwise_cfg`` keys:
 
-    - ``layer_decay_rate`` (float, required): decay per layer, in (0, 1];
-      METHOD uses 0.75. (MMAction2's constructor calls it ``decay_rate``.)
+    - ``layer_decay_rate`` (float, required): decay per layer, in (0, 1]; the
+      paper uses 0.75 (docs/method.md §7). (MMAction2's constructor calls it
+      ``decay_rate``.)
     - ``no_decay_names`` (list[str], optional): more parameter names, matched
       against the last component of the dotted name, without weight decay.
 

@@ -12,7 +12,7 @@ from .masked_video_pretrainer import MaskedVideoPretrainer
 
 @MODELS.register_module()
 class MAM2(MaskedVideoPretrainer):
-    """Encoder, latent regressor, two decoders (SIBLINGS §2).
+    """Encoder, latent regressor, two decoders (docs/siblings.md §2).
 
     The encoder sees the visible tokens; the regressor predicts the masked
     tokens' latents from them; one decoder turns those into VQGAN codes

@@ -10,7 +10,7 @@ from .masked_video_pretrainer import MaskedVideoPretrainer
 
 @MODELS.register_module()
 class MME(MaskedVideoPretrainer):
-    """Masked Motion Encoding pre-training (METHOD §1, §6).
+    """Masked Motion Encoding pre-training (docs/method.md §1, §6).
 
     The encoder sees the visible tokens, the decoder fills in the masked
     ones, the head predicts their trajectories and HOG. Data samples carry

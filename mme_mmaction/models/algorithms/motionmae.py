@@ -10,7 +10,7 @@ from .masked_video_pretrainer import MaskedVideoPretrainer
 
 @MODELS.register_module()
 class MotionMAE(MaskedVideoPretrainer):
-    """Motion-aware masked autoencoding (SIBLINGS §1).
+    """Motion-aware masked autoencoding (docs/siblings.md §1).
 
     VideoMAE with a second target per masked token, the difference of
     nearby frames. ``Ind`` (independent, the paper's ablation default):

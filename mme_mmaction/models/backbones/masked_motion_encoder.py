@@ -18,7 +18,7 @@ ARCH_SETTINGS: Dict[str, dict] = {
 
 @MODELS.register_module()
 class MaskedMotionEncoder(VisionTransformer):
-    """ViT encoder of Masked Motion Encoding (METHOD §6).
+    """ViT encoder of Masked Motion Encoding (docs/method.md §6).
 
     A subclass of MMAction2's ``VisionTransformer``: parameter and state-dict
     names are identical, so its weights load into the stock backbone (and

@@ -29,8 +29,9 @@ class MMEPretrainHead(BaseModule):
 
     Per masked token the loss is the sum over dimensions of the squared
     error; the trajectory term is multiplied by the token's validity; each
-    term is divided by the number of masked tokens (METHOD §6). The paper's
-    loss ``(L_traj + L_hog) / 2`` is ``loss_weights=dict(traj=.5, hog=.5)``.
+    term is divided by the number of masked tokens (docs/method.md §6). The
+    paper's loss ``(L_traj + L_hog) / 2`` is ``loss_weights=dict(traj=.5,
+    hog=.5)``.
 
     Args:
         in_channels (int, optional): Decoder width; the algorithm sets it

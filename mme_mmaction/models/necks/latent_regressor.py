@@ -73,7 +73,9 @@ class CrossAttentionBlock(nn.Module):
 
 @MODELS.register_module()
 class LatentRegressor(BaseModule):
-    """Predicts the encoder's latents of the masked tokens (SIBLINGS §4.9).
+    """Predicts the encoder's latents of the masked tokens.
+
+    CAE's latent regressor, our default for MAM2 (docs/siblings.md §4.9).
 
     Queries start as a learnable mask token plus the masked positions and
     pass ``depth`` cross-attention blocks over the visible latents: the

@@ -12,7 +12,7 @@ class MaskedTokenDecoder(TokenDecoder):
     """Decodes the regressor's latents of the masked tokens.
 
     Sees no visible token: their information reaches it only through the
-    regressor (SIBLINGS §4.11). Projects to ``embed_dims``, adds the
+    regressor (docs/siblings.md §4.11). Projects to ``embed_dims``, adds the
     masked positions of a fixed sinusoid table, runs ``depth`` blocks.
 
     Args:

@@ -11,7 +11,7 @@ from .base_decoder import TokenDecoder
 
 @MODELS.register_module()
 class MMEDecoder(TokenDecoder):
-    """Decoder of Masked Motion Encoding (METHOD §6) and VideoMAE.
+    """Decoder of Masked Motion Encoding (docs/method.md §6) and VideoMAE.
 
     Projects the encoder's visible tokens to ``embed_dims``, appends one
     learnable mask token per masked position, adds a fixed sinusoid table

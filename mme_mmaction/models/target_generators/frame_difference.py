@@ -11,9 +11,9 @@ from .patchify import normalize_per_token, patchify
 class FrameDifferenceTarget(BaseModule):
     """Signed differences of the sampled frames, per token.
 
-    Our definition (SIBLINGS §1.4 and §4.2; neither paper publishes one):
-    on the normalised clip ``x`` of T frames, ``D_k = x_k - x_{k-gap}`` for
-    ``k >= gap`` and ``D_k = D_gap`` for ``k < gap``; every token gets the
+    Our definition (docs/siblings.md §1.4 and §4.2; neither paper publishes
+    one): on the normalised clip ``x`` of T frames, ``D_k = x_k - x_{k-gap}``
+    for ``k >= gap`` and ``D_k = D_gap`` for ``k < gap``; every token gets the
     maps of its frames, laid out like the pixel target. MotionMAE calls it
     temporal difference, MAM2 RGB difference.
 

@@ -1,4 +1,4 @@
-"""HOG appearance target of Masked Motion Encoding (METHOD §5)."""
+"""HOG appearance target of Masked Motion Encoding (docs/method.md §5)."""
 import math
 from typing import Optional, Union
 
@@ -16,7 +16,7 @@ class HOGGenerator(BaseModule):
     For every tubelet only its last frame (index ``tubelet_size * t +
     tubelet_size - 1``) is described. Per RGB channel, Sobel gradients
     ``gx``/``gy`` (replicate padding) give a magnitude and an unsigned
-    orientation ``theta = atan2(gy, gx) mod pi`` (METHOD §5, x to the
+    orientation ``theta = atan2(gy, gx) mod pi`` (docs/method.md §5, x to the
     right, y down: a vertical edge, i.e. ``gx != 0, gy == 0``, has
     ``theta = 0``; a horizontal edge has ``theta = 90 deg``). Each pixel
     votes its magnitude linearly into the two nearest of ``nbins`` bins

@@ -13,7 +13,7 @@ from .trajectory_tokens import token_validity, trajectory_tokens
 
 @MODELS.register_module()
 class TrajectoryTargetGenerator(BaseModule):
-    """Trajectory targets and validity of every token (METHOD §4.4).
+    """Trajectory targets and validity of every token (docs/method.md §4.4).
 
     The data pipeline (``TrajectoryTarget``) delivers per-step displacements
     of the seeds of the final frame's cell grid; this groups the
@@ -26,11 +26,11 @@ class TrajectoryTargetGenerator(BaseModule):
         cells_per_patch (int): Cells per patch side (patch 16 / cell 8).
             Defaults to 2.
         norm (str): One of :data:`~.TRAJ_NORMS`: ``'patch_std'`` (default,
-            METHOD's), ``'none'`` (displacements in units of ``scale``
+            the paper's), ``'none'`` (displacements in units of ``scale``
             pixels), ``'log'`` or ``'patch_std_mean'`` (ours; see
             :func:`~.normalize_trajectory_tokens`).
         patch_std_min_std (float): Noise floor of PatchStd in final-frame
-            pixels (see :func:`~.patch_std`); 0 gives METHOD's formula
+            pixels (see :func:`~.patch_std`); 0 gives the paper's formula
             exactly. Defaults to 0.5, which leaves every patch whose
             sub-cells differ by a pixel or more unchanged.
         scale (float): Pixels per target unit of ``'none'``, ``'log'`` and

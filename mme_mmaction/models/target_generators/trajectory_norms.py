@@ -1,4 +1,4 @@
-"""Normalisations of per-token trajectory targets (METHOD §4.4 and ours)."""
+"""Normalisations of per-token trajectory targets (docs/method.md §4.4)."""
 import torch
 from torch import Tensor
 
@@ -10,17 +10,17 @@ def patch_std(tokens: Tensor,
 
     Removes the token's common translation (camera motion) and the flow's
     scale: ``z = (v - mean) / (max(std_unbiased, min_std) + eps)`` over the
-    last axis. With ``min_std=0`` this is METHOD §4.4 exactly. Sub-pixel
-    flow noise of a rigidly moving patch (about 0.05 px with DIS) would
-    otherwise be blown up to unit scale; the release never saw it because
-    it truncated flow to whole pixels. A floor keeps such patches near zero
-    and leaves ``|z| <= 1.5`` for 4 sub-cells.
+    last axis. With ``min_std=0`` this is docs/method.md §4.4 exactly.
+    Sub-pixel flow noise of a rigidly moving patch (about 0.05 px with DIS)
+    would otherwise be blown up to unit scale; the release never saw it because
+    it truncated flow to whole pixels. A floor keeps such patches near zero and
+    leaves ``|z| <= 1.5`` for 4 sub-cells.
 
     Args:
         tokens (Tensor): (..., k*k) values of one component per sub-cell.
         eps (float): Added to the standard deviation, in the unit of
             ``tokens``. Defaults to 2e-5: the authors' 1e-6 is added to
-            displacements in pixels divided by 20 (METHOD §4.4).
+            displacements in pixels divided by 20 (docs/method.md §4.4).
         min_std (float): Floor of the standard deviation, in the unit of
             ``tokens``. Defaults to 0.
 
@@ -90,9 +90,9 @@ def normalize_trajectory_tokens(tokens: Tensor,
                                 scale: float = 1.) -> Tensor:
     """Turn per-token displacements into regression targets.
 
-    * ``'patch_std'``: METHOD's PatchStd (exactly so with ``min_std=0``):
-      every component standardised over the token's sub-cells, which
-      removes the token's own common motion.
+    * ``'patch_std'``: the paper's PatchStd (docs/method.md §4.4; exactly so
+      with ``min_std=0``): every component standardised over the token's
+      sub-cells, which removes the token's own common motion.
     * ``'none'``: displacements divided by ``scale`` (raw pixels for 1).
     * ``'log'``: ``sign(v) * log(1 + |v| / scale)``: raw motion with large
       displacements compressed, so fast objects whose masked motion no

@@ -1,4 +1,4 @@
-"""Per-cell trajectories grouped into tokens (METHOD §4.4)."""
+"""Per-cell trajectories grouped into tokens (docs/method.md §4.4)."""
 from einops import rearrange
 from torch import Tensor
 

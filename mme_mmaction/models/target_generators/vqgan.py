@@ -1,4 +1,8 @@
-"""MAM2's appearance target: VQGAN codes of every frame (SIBLINGS §2.4)."""
+"""MAM2's appearance target: VQGAN codes of every frame.
+
+What is published: docs/siblings.md §2.4; our defaults: docs/siblings.md
+§4.12.
+"""
 import os.path as osp
 import pickle
 from typing import Dict, Optional, Sequence
@@ -99,8 +103,8 @@ class VQGANTokenizer(BaseModule):
     through a taming-transformers VQGAN encoder whose downsampling factor
     equals ``patch_size``, so there is one code per patch. A token covers
     ``tubelet_size`` frames and gets their codes at its position (ours,
-    SIBLINGS §4.13), or only its first frame's (``frames='first'``, half
-    the tokenizer's cost).
+    docs/siblings.md §4.13), or only its first frame's
+    (``frames='first'``, half the tokenizer's cost).
 
     Args:
         checkpoint (str): Local taming-transformers checkpoint; nothing is

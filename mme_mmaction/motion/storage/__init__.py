@@ -1,4 +1,4 @@
-"""On-disk formats of dense trajectories and optical flow (METHOD §4).
+"""On-disk formats of dense trajectories and optical flow (docs/method.md §4).
 
 Three formats, each with a writer and a reader:
 

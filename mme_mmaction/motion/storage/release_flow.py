@@ -31,7 +31,7 @@ def quantize_flow(v: np.ndarray) -> np.ndarray:
 def dequantize_flow(u8: np.ndarray) -> np.ndarray:
     """Invert :func:`quantize_flow`: ``v = u8 * 40 / 255 - 20``.
 
-    The release's loader forgot this step (METHOD §4.1). Code 128 gives
+    The release's loader forgot this step (docs/method.md §4.1). Code 128 gives
     0.0784 px, not 0.
 
     Args:

@@ -99,7 +99,7 @@ def _release_arrays(path: str, data: Dict) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def read_release_trajectories(path: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Read a release trajectory file ``<video>_<L>.gz`` (METHOD §4.2).
+    """Read a release trajectory file ``<video>_<L>.gz`` (docs/method.md §4.2).
 
     The file is a gzip-compressed pickle of ``dict(traj_feat=int8 (2L,
     T_avail, H/8, W/8), traj_type=uint8 (T_avail, H/8, W/8))`` with
@@ -107,8 +107,8 @@ def read_release_trajectories(path: str) -> Tuple[np.ndarray, np.ndarray]:
     pixels. The whole file is decompressed: the format can not be read
     partially, so convert it with :func:`write_trajectories` for training.
 
-    Assumption: METHOD does not give the values of ``traj_type``; a seed is
-    taken as valid where ``traj_type != 0``.
+    Assumption: the release does not document the values of ``traj_type``
+    (docs/method.md §4.2); a seed is taken as valid where ``traj_type != 0``.
 
     Security: the file is unpickled with an unpickler that creates only
     plain containers and numpy arrays, so a crafted file cannot run code;

@@ -28,7 +28,8 @@ class OnlineFlow(TrajectorySource):
             this fraction of its size on each side, which is several times
             cheaper when crops are small; points that leave that region
             turn invalid. Defaults to None: the whole frame, where points
-            turn invalid only when they leave the video (METHOD §4.2).
+            turn invalid only when they leave the video (docs/method.md
+            §4.2).
     """
 
     def __init__(self, flow: Optional[dict] = None, min_flow_size: int = 224,

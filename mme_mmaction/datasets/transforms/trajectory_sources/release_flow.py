@@ -15,7 +15,8 @@ from .base import Tracks, TrajectorySource, tubelet_starts, video_key
     name=['release_flow', 'ReleaseFlowVideos'])
 class ReleaseFlowVideos(TrajectorySource):
     """The release's flow videos ``<root>/<video>/x.mp4`` and ``y.mp4``,
-    de-quantised (METHOD §4.1), tracked like online flow at native size.
+    de-quantised (docs/method.md §4.1), tracked like online flow at native
+    size.
 
     Args:
         root (str): Folder of the per-video flow folders.
