@@ -2,7 +2,8 @@
 # the UCF101 recipe (100 epochs, base lr 1e-3, flip, 10 clips x 3 crops) on
 # HMDB51's 51 classes.
 #
-#   tools/dist_train.sh configs/recognition/vit-base-p16_mme-pre_16x4x1_hmdb51-split1.py 8
+#   tools/dist_train.sh \
+#       configs/recognition/vit-base-p16_mme-pre_16x4x1_hmdb51-split1.py 8
 #
 # Another pre-trained encoder:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH

@@ -1,10 +1,13 @@
 # Fine-tune an MME pre-trained ViT-B/16 on Kinetics-400 (docs/method.md §7): 75
-# epochs, base lr 1e-3 (for a batch of 256, rescaled to the real batch), 16
-# frames with stride 4, flip, test with 7 clips x 3 crops.
+# epochs, base lr 1e-3 per 256 videos (2.5e-4 for the 8 x 8 below; with
+# another batch add --auto-scale-lr), 16 frames with stride 4, flip, test
+# with 7 clips x 3 crops.
 #
-#   tools/dist_train.sh configs/recognition/vit-base-p16_mme-pre_16x4x1_kinetics400.py 8
-#   tools/dist_test.sh configs/recognition/vit-base-p16_mme-pre_16x4x1_kinetics400.py \
-#       work_dirs/vit-base-p16_mme-pre_16x4x1_kinetics400/best_acc_top1_epoch_*.pth 8
+#   tools/dist_train.sh \
+#       configs/recognition/vit-base-p16_mme-pre_16x4x1_kinetics400.py 8
+#   tools/dist_test.sh \
+#       configs/recognition/vit-base-p16_mme-pre_16x4x1_kinetics400.py \
+#       WORK_DIR/best_acc_top1_epoch_N.pth 8
 #
 # The pre-trained encoder is `pretrained` below; another checkpoint:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH

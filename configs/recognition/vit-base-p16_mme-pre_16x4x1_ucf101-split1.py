@@ -1,9 +1,11 @@
 # Fine-tune an MME pre-trained ViT-B/16 on UCF101, split 1 (docs/method.md §7):
-# 100 epochs, base lr 1e-3 (for a batch of 256, rescaled to the real batch), 16
-# frames with stride 4, flip, test with 10 clips x 3 crops. Everything else
+# 100 epochs, base lr 1e-3 per 256 videos (2.5e-4 for 8 GPUs x 8; with
+# another batch add --auto-scale-lr), 16 frames with stride 4, flip, test
+# with 10 clips x 3 crops. Everything else
 # (augmentation, repeated augmentation, optimizer) is the K400 config's.
 #
-#   tools/dist_train.sh configs/recognition/vit-base-p16_mme-pre_16x4x1_ucf101-split1.py 8
+#   tools/dist_train.sh \
+#       configs/recognition/vit-base-p16_mme-pre_16x4x1_ucf101-split1.py 8
 #
 # The pre-trained encoder (by default the K400 pre-training) is `pretrained`
 # below; another checkpoint:

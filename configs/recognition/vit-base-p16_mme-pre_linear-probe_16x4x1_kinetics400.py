@@ -21,7 +21,8 @@
 #   RandAugment, random erasing, mixup/cutmix, label smoothing or repeated
 #   augmentation. Validation and testing as in fine-tuning (7 x 3 views).
 #
-#   tools/dist_train.sh configs/recognition/vit-base-p16_mme-pre_linear-probe_16x4x1_kinetics400.py 8
+#   CONFIG=configs/recognition/vit-base-p16_mme-pre_linear-probe_16x4x1_kinetics400.py  # noqa: E501
+#   tools/dist_train.sh $CONFIG 8
 #
 # Another pre-trained encoder:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH

@@ -1,7 +1,8 @@
 # Fine-tune an MME pre-trained ViT-B/16 on Something-Something V2
 # (docs/method.md §7; the paper reports 69.2 top-1): 30 epochs, base lr 5e-4
-# (for a batch of 256, rescaled to the real batch), no flip (left/right are
-# labels in SSv2), test with 2 clips x 3 crops.
+# per 256 videos (1.25e-4 for 8 GPUs x 8; with another batch add
+# --auto-scale-lr), no flip (left/right are labels in SSv2), test with 2
+# clips x 3 crops.
 #
 # Frames: as VideoMAE fine-tunes on SSv2, 16 frames from 16 equal segments
 # of the video (segment-based sampling; MMAction2's UniformSample, "u16";

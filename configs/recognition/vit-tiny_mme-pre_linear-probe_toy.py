@@ -5,8 +5,10 @@
 # normaliser), only the linear classifier trained. Compare with a random,
 # frozen encoder:
 #
-#   python tools/train.py configs/recognition/vit-tiny_mme-pre_linear-probe_toy.py
-#   python tools/train.py configs/recognition/vit-tiny_mme-pre_linear-probe_toy.py \
+#   python tools/train.py \
+#       configs/recognition/vit-tiny_mme-pre_linear-probe_toy.py
+#   python tools/train.py \
+#       configs/recognition/vit-tiny_mme-pre_linear-probe_toy.py \
 #       --cfg-options model.backbone.init_cfg=None \
 #       --work-dir work_dirs/vit-tiny_mme-pre_linear-probe_toy_scratch
 #

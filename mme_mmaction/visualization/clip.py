@@ -48,8 +48,8 @@ def _last_offset(clip_len: int, interval: int, traj_len: int,
 
 
 def choose_sampling(total: int, start: int, clip_len: int, interval: int,
-                     traj_len: int, tubelet: int,
-                     fixed_clip_len: bool) -> Tuple[int, int]:
+                    traj_len: int, tubelet: int,
+                    fixed_clip_len: bool) -> Tuple[int, int]:
     """Largest clip that fits the video from ``start``.
 
     The stride is lowered first, so that the clip keeps its tubelets; then,

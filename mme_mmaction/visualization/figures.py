@@ -1,4 +1,4 @@
-"""Matplotlib figures without pyplot: grids, panels, saving; frames and mask."""
+"""Matplotlib figures without pyplot: grids, panels, saving, frames, mask."""
 import math
 from pathlib import Path
 from typing import List, Tuple
@@ -18,7 +18,7 @@ def figure(width_in: float, height_in: float) -> Figure:
 
 
 def grid(num: int, height: int, width: int, ncols: int = 4,
-          scale: float = 1.) -> Tuple[Figure, List]:
+         scale: float = 1.) -> Tuple[Figure, List]:
     """A figure of ``num`` image panels, about native size times ``scale``."""
     ncols = min(ncols, num)
     nrows = math.ceil(num / ncols)

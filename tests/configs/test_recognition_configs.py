@@ -128,8 +128,8 @@ def test_finetune_config_follows_method_recipe(path):
     assert train.collate_fn.type == 'repeat_pseudo_collate'
     pipeline = train.dataset.pipeline
     randaug = find(pipeline, 'TorchVisionWrapper')
-    assert (randaug.op, randaug.magnitude, randaug.num_ops) == ('RandAugment',
-                                                                 7, 4)
+    assert (randaug.op, randaug.magnitude,
+            randaug.num_ops) == ('RandAugment', 7, 4)
     assert tuple(find(pipeline, 'RandomResizedCrop').area_range) == (0.25, 1)
     erasing = find(pipeline, 'RandomErasing')
     assert (erasing.erase_prob, erasing.mode) == (0.25, 'rand')

@@ -19,7 +19,8 @@ def fill(model: torch.nn.Module) -> None:
     """Weights that depend only on each parameter's name and shape."""
     with torch.no_grad():
         for name, value in model.state_dict().items():
-            generator = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+            seed = zlib.crc32(name.encode())
+            generator = torch.Generator().manual_seed(seed)
             value.copy_(torch.randn(value.shape, generator=generator) * 0.1)
 
 
@@ -28,7 +29,8 @@ def batch():
     video = torch.randn(2, 1, 3, 4, 32, 32, generator=generator)
     traj = torch.randn(2, 2, 2, 2, 4, 4, generator=generator) * 3
     valid = torch.rand(2, 2, 4, 4, generator=generator) > 0.2
-    masks = [np.array([1, 0, 1, 1] * 2, bool), np.array([0, 1, 1, 1] * 2, bool)]
+    masks = [np.array([1, 0, 1, 1] * 2, bool),
+             np.array([0, 1, 1, 1] * 2, bool)]
     return video, [
         BaseDataElement(mask=masks[i], trajectories=traj[i].numpy(),
                         traj_valid=valid[i].numpy()) for i in range(2)

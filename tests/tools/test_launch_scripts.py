@@ -80,7 +80,7 @@ def test_python_is_the_interpreter(script, args, poisoned_path, tmp_path):
 @pytest.mark.parametrize('script, args', SCRIPTS[::2],
                          ids=[s for s, _ in SCRIPTS[::2]])
 def test_without_python_the_repositorys_venv_runs(script, args,
-                                                 poisoned_path, tmp_path):
+                                                  poisoned_path, tmp_path):
     done = launch(script, args, poisoned_path, tmp_path, GPUS='1',
                   GPUS_PER_NODE='1')
     assert done.returncode == 0, done.stderr[-2000:]

@@ -114,7 +114,8 @@ def test_mmengine_refuses_package_bases_and_no_doc_offers_them(
     assert code != 0
     assert 'mmengine does not support to load mme_mmaction config' in out
     shipped = [ROOT / 'README.md', ROOT / 'Makefile', ROOT / 'setup.py',
-               *ROOT.glob('docs/**/*.md'), *ROOT.glob('configs/**/*'),
+               *ROOT.glob('docs/**/*.md'), *ROOT.glob('configs/**/*.py'),
+               *ROOT.glob('configs/**/*.md'), *ROOT.glob('configs/**/*.yml'),
                *ROOT.glob('tools/**/*.py'),
                *ROOT.glob('mme_mmaction/**/*.py')]
     for path in shipped:

@@ -21,10 +21,14 @@ def pan_config(tmp_path_factory):
 
 
 def test_variants_parse_as_literals_and_strings():
-    assert tool.parse_variant(
-        ['a', 'model.motion_generator.norm=log', 'steps=3', 'x.y={"type": "Tanh"}']
-    ) == ('a', {'model.motion_generator.norm': 'log', 'steps': 3,
-                'x.y': {'type': 'Tanh'}})
+    assert tool.parse_variant([
+        'a', 'model.motion_generator.norm=log', 'steps=3',
+        'x.y={"type": "Tanh"}'
+    ]) == ('a', {
+        'model.motion_generator.norm': 'log',
+        'steps': 3,
+        'x.y': {'type': 'Tanh'}
+    })
     with pytest.raises(ValueError, match="'steps' is not KEY=VALUE"):
         tool.parse_variant(['a', 'steps'])
 

@@ -100,7 +100,8 @@ def test_missing_video_is_a_clear_error(tmp_path, monkeypatch):
                                              (10, (6, 1))])
 def test_short_videos_get_a_smaller_stride_then_fewer_frames(
         total, expected):
-    assert visualization.choose_sampling(total, 0, 16, 4, 4, 2, False) == expected
+    assert visualization.choose_sampling(total, 0, 16, 4, 4, 2,
+                                         False) == expected
 
 
 def test_a_config_keeps_its_clip_length_or_fails():
@@ -126,7 +127,8 @@ def test_hog_glyphs_run_along_edges(edge, direction):
     y, x = np.mgrid[:32, :32]
     frame = np.where(edge(x, y), 200, 50).astype(np.uint8)
     frames = np.repeat(frame[None, ..., None], 3, -1).repeat(2, 0)
-    hist = visualization.cell_histograms(frames, MODELS.build(dict(type='HOGGenerator')))
+    hist = visualization.cell_histograms(
+        frames, MODELS.build(dict(type='HOGGenerator')))
     segments, _ = visualization.hog_glyphs(hist, 8, float(hist.max()))
     # Cell (1, 1), pixels [8, 16) x [8, 16), holds the edge.
     cell = segments.reshape(4, 4, -1, 2, 2)[1, 1]

@@ -142,8 +142,8 @@ def tubelet_sample(video: str, start: int) -> dict:
                 clip_len=2, num_clips=1, modality='RGB', start_index=0)
 
 
-def time_clips(pipeline: Callable, video: str, clips: int) -> Tuple[float,
-                                                                     list]:
+def time_clips(pipeline: Callable, video: str,
+               clips: int) -> Tuple[float, list]:
     """Seconds per clip over ``clips`` seeded clips, and their targets."""
     random.seed(0)  # MultiScaleCrop draws from Python's generator
     np.random.seed(0)

@@ -104,8 +104,8 @@ def main() -> None:
                         'of the RMS target')
     parser.add_argument('--json', help='also write the numbers here')
     args = parser.parse_args()
-    out = target_stats(config_from_args(args), args.num_samples, args.seed, args.videos,
-                       args.rel_tol)
+    out = target_stats(config_from_args(args), args.num_samples, args.seed,
+                       args.videos, args.rel_tol)
     print(f'Targets of {args.num_samples} clips of {args.config}'
           + (f' from {len(args.videos)} videos' if args.videos else '')
           + ':\n' + report(out))

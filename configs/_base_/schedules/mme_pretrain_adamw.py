@@ -11,7 +11,10 @@ warmup_epochs = 40
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     optimizer=dict(
-        type='AdamW', lr=1.5e-4 * 512 / 256, betas=(0.9, 0.95), weight_decay=0.05),
+        type='AdamW',
+        lr=1.5e-4 * 512 / 256,
+        betas=(0.9, 0.95),
+        weight_decay=0.05),
     paramwise_cfg=dict(
         norm_decay_mult=0.,
         bias_decay_mult=0.,

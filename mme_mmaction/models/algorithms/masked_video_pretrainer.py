@@ -83,7 +83,7 @@ class MaskedVideoPretrainer(BaseModel):
 
     @staticmethod
     def _clips(inputs: Tensor) -> Tensor:
-        """(B, num_clips, C, T, H, W) or (B, C, T, H, W) -> (B', C, T, H, W)."""
+        """(B, clips, C, T, H, W) or (B, C, T, H, W) -> (B', C, T, H, W)."""
         return inputs.flatten(0, 1) if inputs.dim() == 6 else inputs
 
     def _field(self, data_samples: List[BaseDataElement], key: str,
@@ -93,7 +93,9 @@ class MaskedVideoPretrainer(BaseModel):
             raise KeyError(
                 f'Data samples lack {key!r}: pack it with PackActionInputs('
                 f'algorithm_keys={self.sample_keys}).')
-        values = [torch.as_tensor(np.asarray(s.get(key))) for s in data_samples]
+        values = [
+            torch.as_tensor(np.asarray(s.get(key))) for s in data_samples
+        ]
         return torch.stack(values).to(device)
 
     def _clips_and_mask(

@@ -58,4 +58,5 @@ class PixelPretrainHead(BaseModule):
         target = gather_masked(target.float(), mask)
         check_width(target, self.pred.out_features, 'out_channels')
         error = self(x).float() - target
-        return {f'loss_{self.loss_name}': self.loss_weight * error.pow(2).mean()}
+        loss = self.loss_weight * error.pow(2).mean()
+        return {f'loss_{self.loss_name}': loss}

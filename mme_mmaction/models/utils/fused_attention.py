@@ -56,8 +56,8 @@ class FusedAttention(Attention):
         b, n, c = x.shape
         qkv = F.linear(x, self.qkv.weight, self._qkv_bias())
         # (3, B, heads, N, C / heads)
-        q, k, v = qkv.reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1,
-                                                                  4)
+        q, k, v = qkv.reshape(b, n, 3, self.num_heads,
+                              -1).permute(2, 0, 3, 1, 4)
         if fused_is_faster(q):
             x = F.scaled_dot_product_attention(
                 q, k, v,
