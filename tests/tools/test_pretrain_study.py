@@ -113,3 +113,12 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, capsys):
     study.main(argv)
     assert '+ ' not in capsys.readouterr().out
     assert (work / 'study.md').read_text() == table
+    # A step interrupted after it saved checkpoints (no done.json) runs
+    # again over them, rather than being refused as another run's work dir.
+    unfinished = work / 'random' / 'seed1' / 'finetune'
+    (unfinished / 'done.json').unlink()
+    assert (unfinished / 'last_checkpoint').is_file()
+    capsys.readouterr()
+    study.main(argv)
+    assert '+ ' in capsys.readouterr().out
+    assert (unfinished / 'done.json').is_file()

@@ -38,7 +38,8 @@ spread over seeds) goes to ``WORK_DIR/study.md``, every number to
 
 Every step is a plain ``tools/train.py`` run in ``WORK_DIR/<arm>/seed<S>/``;
 a finished step leaves ``done.json`` and is not run again, so an interrupted
-study resumes where it stopped.
+study resumes where it stopped (an unfinished step starts afresh over what
+it left: ``tools/train.py --overwrite``).
 
 Usage:
     python tools/analysis/pretrain_study.py [--work-dir DIR] [--data-root DIR]
@@ -151,7 +152,7 @@ def train(config: str, work_dir: str, options: Dict, seed: int) -> dict:
     if not osp.isfile(done):
         start = time.monotonic()
         _run([sys.executable, 'tools/train.py', config, '--work-dir',
-              work_dir, '--seed', str(seed), '--cfg-options',
+              work_dir, '--seed', str(seed), '--overwrite', '--cfg-options',
               *(f'{k}={v}' for k, v in options.items())])
         with open(done, 'w') as f:
             json.dump(dict(wall_s=time.monotonic() - start), f)
