@@ -67,10 +67,12 @@ def camera_pan(num_frames: int = 12,
 
 
 def write_video(path: Path, frames: np.ndarray, fps: int = 25) -> Path:
-    """Write RGB frames as an mp4v ``.mp4`` (cv2 wheels lack H.264)."""
+    """Write RGB frames as an mp4v ``.mp4`` (cv2 wheels lack H.264), or as
+    a VP8 ``.webm`` (SSv2's format)."""
     height, width = frames.shape[1:3]
+    codec = 'VP80' if Path(path).suffix == '.webm' else 'mp4v'
     writer = cv2.VideoWriter(
-        str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
+        str(path), cv2.VideoWriter_fourcc(*codec), fps, (width, height))
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()

@@ -41,9 +41,6 @@ from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow, cell_centres,
                                  native_grid_trajectories)
 from mme_mmaction.motion.storage import write_trajectories
 
-SHARED_VIDEO = osp.join(
-    osp.dirname(__file__), '..', '..', '..', 'shared', 'data', 'videos',
-    'bikes.mp4')
 # VideoMAE ViT-B, 800 epochs of Kinetics-400 (about 240k clips) in about 27
 # hours on 64 V100s: MCG-NJU/VideoMAE issue #5 (the authors' answer).
 PUBLISHED_CLIPS_PER_S = 240_000 * 800 / (27 * 3600) / 64
@@ -81,8 +78,10 @@ SQUARE = dict(size=224, side=56, start=(60., 100.), velocity=(3., -2.))
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--video', default=SHARED_VIDEO,
-                        help='video to sample (default: bikes.mp4)')
+    parser.add_argument('--video', required=True,
+                        help='a real video to sample, long enough for a 16 x '
+                        '4 clip (docs/benchmarks.md used a 640x272 H.264 '
+                        'clip)')
     parser.add_argument('--clips', type=int, default=8,
                         help='clips per pipeline and round')
     parser.add_argument('--rounds', type=int, default=3)
