@@ -113,7 +113,10 @@ def start(root: Path, out: Path, *options: str) -> subprocess.Popen:
             stdout=stdout, stderr=stderr, cwd=ROOT,
             # One thread: the same sums in every run, and no threads
             # waiting for each other on a busy machine.
-            env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1'))
+            env=dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1'),
+            # A test run started in the background inherits SIGINT ignored,
+            # and Python then never raises KeyboardInterrupt.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def finish(process: subprocess.Popen, out: Path) -> str:
