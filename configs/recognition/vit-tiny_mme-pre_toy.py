@@ -135,7 +135,8 @@ param_scheduler = [
         end=max_epochs)
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=1)
-auto_scale_lr = dict(enable=False)
+# The lr is for this batch of 8 in one process.
+auto_scale_lr = dict(enable=False, base_batch_size=8)
 
 default_hooks = dict(
     logger=dict(interval=3),

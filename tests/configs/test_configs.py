@@ -238,3 +238,15 @@ def test_vitb_lr_is_for_the_usage_lines_batch_and_scaling_is_opt_in(path):
     assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=batch)
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1.5e-4 * batch /
                                                            256)
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in CONFIGS if 'toy' in p.name] + sorted(
+        (ROOT / 'configs' / 'recognition').glob('vit-tiny_*.py')),
+    ids=lambda p: p.name)
+def test_toy_lr_is_for_its_one_process_batch(path):
+    """A toy config trains in one process: its lr is set for its batch, and
+    the logged 'configured for batch' names that batch."""
+    cfg = Config.fromfile(path)
+    assert cfg.auto_scale_lr == dict(
+        enable=False, base_batch_size=cfg.train_dataloader.batch_size)
