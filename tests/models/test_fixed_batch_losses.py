@@ -1,8 +1,9 @@
-"""MME's and VideoMAE's losses on a fixed batch with fixed weights.
+"""Every method's losses on a fixed batch with fixed weights.
 
-The expected numbers were computed before the target path was redesigned
-(model-side trajectory generator, derived sizes; commit b0a1d17): the
-redesign must not change what the models compute.
+MME's and VideoMAE's numbers were computed before the target path was
+redesigned (model-side trajectory generator, derived sizes; commit
+b0a1d17), MotionMAE's and MAM2's before one interface per target and head
+(207c349): refactoring must not change what the models compute.
 """
 import zlib
 
@@ -61,3 +62,35 @@ def test_videomae_loss_is_unchanged():
     fill(model)
     loss = model(*batch(), mode='loss')['loss_pixel'].item()
     assert loss == pytest.approx(1.0139656066894531, rel=1e-6)
+
+
+@pytest.mark.parametrize('shared, loss_diff', [
+    (False, 2.0121214389801025),
+    (True, 2.01320743560791),
+])
+def test_motionmae_losses_are_unchanged(shared, loss_diff):
+    """Recorded at 207c349, before one interface per target and head."""
+    from tiny_models import TINY_MOTIONMAE
+    cfg = dict(TINY_MOTIONMAE, motion_neck=None) if shared else TINY_MOTIONMAE
+    model = MODELS.build(cfg)
+    fill(model)
+    losses = model(*batch(), mode='loss')
+    assert losses['loss_pixel'].item() == pytest.approx(1.0139656066894531,
+                                                        rel=1e-6)
+    assert losses['loss_diff'].item() == pytest.approx(loss_diff, rel=1e-6)
+
+
+def test_mam2_losses_are_unchanged(tmp_path):
+    """Recorded at 207c349, before one interface per target and head."""
+    from tiny_models import tiny_mam2
+    from vqgan_checkpoints import save_random_vqgan
+    save_random_vqgan(tmp_path / 'vqgan.ckpt')
+    model = MODELS.build(
+        dict(tiny_mam2(str(tmp_path / 'vqgan.ckpt')), align_weight=1.))
+    fill(model)
+    losses = model(*batch(), mode='loss')
+    expected = dict(loss_code=3.48569655418396, loss_diff=2.010720729827881,
+                    loss_align=0.026253031566739082)
+    assert set(losses) == set(expected)
+    for key, value in expected.items():
+        assert losses[key].item() == pytest.approx(value, rel=1e-6), key
