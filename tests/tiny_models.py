@@ -30,8 +30,7 @@ def tiny_mme_config(root, traj_norm: str, traj_len: int = 2) -> dict:
         dict(type='TrajectoryTarget'),
         dict(type='TubeMaskGenerator', mask_ratio=0.5),
         dict(type='FormatShape', input_format='NCTHW'),
-        dict(type='PackActionInputs',
-             algorithm_keys=('mask', 'trajectories', 'traj_valid')),
+        dict(type='PackPretrainInputs'),
     ]
     return dict(
         model=model,

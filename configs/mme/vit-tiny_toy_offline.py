@@ -7,19 +7,15 @@
 #   python tools/data/extract_trajectories.py data/toy/train_list.txt \
 #       data/toy/trajectories
 _base_ = ['./vit-tiny_toy.py']
+from mme_mmaction.datasets.pipeline_steps import update_step  # noqa: E402
 
 data_root = 'data/toy'
 traj_root = f'{data_root}/trajectories'
 # The base's steps, decoding only the sampled frames, with the stored source.
-train_pipeline = [
-    *_base_.train_pipeline[:2],
-    dict(_base_.train_pipeline[2], raw_frames=False),
-    *_base_.train_pipeline[3:5],
-    dict(
-        _base_.train_pipeline[5],
-        source=dict(type='stored', root=traj_root, video_root=data_root)),
-    *_base_.train_pipeline[6:],
-]
+train_pipeline = update_step(
+    update_step(_base_.train_pipeline, 'DecordDecodeWithTrajectoryFrames',
+                raw_frames=False), 'TrajectoryTarget',
+    source=dict(type='stored', root=traj_root, video_root=data_root))
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,

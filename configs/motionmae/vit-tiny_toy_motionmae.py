@@ -2,6 +2,7 @@
 # data, schedule, pixel decoder) plus the frame-difference target with its
 # own decoder, and MotionMAE's per-slice random masking at 0.9.
 _base_ = ['../videomae/vit-tiny_toy_pixel.py']
+from mme_mmaction.datasets.pipeline_steps import replace_step  # noqa: E402
 
 model = dict(
     type='MotionMAE',
@@ -15,9 +16,7 @@ model = dict(
         type='MMEDecoder', embed_dims=384, depth=4, num_heads=6),
     motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
 
-train_pipeline = [
-    *_base_.train_pipeline[:5],
-    dict(type='SliceRandomMaskGenerator', mask_ratio=0.9),
-    *_base_.train_pipeline[6:],
-]
+train_pipeline = replace_step(
+    _base_.train_pipeline, 'TubeMaskGenerator',
+    dict(type='SliceRandomMaskGenerator', mask_ratio=0.9))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

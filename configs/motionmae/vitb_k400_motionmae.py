@@ -7,11 +7,10 @@ _base_ = [
     '../_base_/schedules/mme_pretrain_adamw_1600e.py',
     '../_base_/default_runtime.py',
 ]
+from mme_mmaction.datasets.pipeline_steps import replace_step  # noqa: E402
 
 # Every 2-frame slice masked at random, 0.9 (docs/siblings.md §1.2).
-train_pipeline = [
-    *_base_.train_pipeline[:6],
-    dict(type='SliceRandomMaskGenerator', mask_ratio=0.9),
-    *_base_.train_pipeline[7:],
-]
+train_pipeline = replace_step(
+    _base_.train_pipeline, 'TubeMaskGenerator',
+    dict(type='SliceRandomMaskGenerator', mask_ratio=0.9))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -3,6 +3,8 @@
 # encoder, data, sampling and schedule; VideoMAE's own decoder (384 wide,
 # 4 blocks, 6 heads) and tube masking ratio 0.9.
 _base_ = ['../mme/vit-tiny_toy.py']
+from mme_mmaction.datasets.pipeline_steps import (  # noqa: E402
+    update_step, without_trajectories)
 
 model = dict(
     type='MaskedVideoPretrainer',
@@ -13,22 +15,7 @@ model = dict(
         tubelet_size=2),
     motion_generator=None)
 
-train_pipeline = [
-    dict(type='CheckedDecordInit'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1),
-    dict(type='CheckedDecordDecode'),
-    dict(
-        type='MultiScaleCrop',
-        input_size=96,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1),
-    dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    dict(type='TubeMaskGenerator', mask_ratio=0.9),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(
-        type='PackActionInputs',
-        algorithm_keys=('mask', ),
-        meta_keys=('img_shape', 'filename'))
-]
+train_pipeline = update_step(
+    without_trajectories(_base_.train_pipeline), 'TubeMaskGenerator',
+    mask_ratio=0.9)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmaction.registry import TRANSFORMS
 
 
-PACKING = ('FormatShape', 'PackActionInputs')
+PACKING = ('FormatShape', 'PackActionInputs', 'PackPretrainInputs')
 DEFAULT_CLIP_LEN = 16
 DEFAULT_INTERVAL = 4
 DEFAULT_TRAJ_LEN = 4

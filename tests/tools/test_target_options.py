@@ -34,11 +34,15 @@ def test_variants_parse_as_literals_and_strings():
 
 
 def test_a_dict_replaces_a_none_entry(pan_config):
+    from mme_mmaction.datasets.pipeline_steps import find_step
+    pipeline = pan_config.train_dataloader.dataset.pipeline
+    mask = find_step(pipeline, 'TubeMaskGenerator')
     cfg = tool.apply_settings(
         pan_config, {'model.head.traj_act_cfg': {'type': 'Tanh'}, 'lr': 1.,
-                     'train_dataloader.dataset.pipeline.5.mask_ratio': 0.25})
+                     f'train_dataloader.dataset.pipeline.{mask}.mask_ratio':
+                     0.25})
     assert cfg.model.head.traj_act_cfg == {'type': 'Tanh'}
-    assert cfg.train_dataloader.dataset.pipeline[5].mask_ratio == 0.25
+    assert cfg.train_dataloader.dataset.pipeline[mask].mask_ratio == 0.25
     assert pan_config.model.head.traj_act_cfg is None  # a copy
 
 

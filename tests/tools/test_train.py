@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
+from mme_mmaction.datasets.pipeline_steps import find_step
 from tool_modules import load_tool, small_toy_dataset
 from toy_recognizer import RECOGNIZER_CONFIG
 
@@ -72,14 +74,17 @@ def test_make_toys_offline_config_trains_on_extracted_trajectories(
     run([sys.executable, 'tools/data/extract_trajectories.py',
          f'{toy_data}/train_list.txt', str(traj)])
     inner = 'train_dataloader.dataset.dataset'
+    config = Config.fromfile(ROOT / 'configs/mme/vit-tiny_toy_offline.py')
+    target = find_step(config.train_dataloader.dataset.dataset.pipeline,
+                       'TrajectoryTarget')
     log = run([
         sys.executable, 'tools/train.py',
         str(ROOT / 'configs/mme/vit-tiny_toy_offline.py'), '--work-dir',
         str(tmp_path / 'work'), '--cfg-options',
         f'{inner}.ann_file={toy_data}/train_list.txt',
         f'{inner}.data_prefix.video={toy_data}',
-        f'{inner}.pipeline.5.source.root={traj}',
-        f'{inner}.pipeline.5.source.video_root={toy_data}',
+        f'{inner}.pipeline.{target}.source.root={traj}',
+        f'{inner}.pipeline.{target}.source.video_root={toy_data}',
         'train_dataloader.dataset.times=2', 'train_dataloader.batch_size=3',
         'train_dataloader.num_workers=0', 'train_cfg.max_epochs=1',
         'model.backbone.arch.depth=2', 'default_hooks.logger.interval=1'

@@ -26,10 +26,7 @@ train_pipeline = [
     dict(type='TrajectoryTarget', source=dict(type='lucas_kanade')),
     dict(type='TubeMaskGenerator', mask_ratio=0.7),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(
-        type='PackActionInputs',
-        algorithm_keys=('mask', 'trajectories', 'traj_valid'),
-        meta_keys=('img_shape', 'filename'))
+    dict(type='PackPretrainInputs'),
 ]
 
 train_dataloader = dict(

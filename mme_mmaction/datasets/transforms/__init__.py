@@ -1,11 +1,12 @@
 from .bad_input import BadInputError
 from .decode import (CheckedDecordDecode, CheckedDecordInit,
                      DecordDecodeWithTrajectoryFrames)
+from .pack import PackPretrainInputs
 from .trajectory import TrajectoryTarget
 from .tube_mask import SliceRandomMaskGenerator, TubeMaskGenerator
 
 __all__ = [
     'BadInputError', 'CheckedDecordDecode', 'CheckedDecordInit',
-    'DecordDecodeWithTrajectoryFrames',
+    'DecordDecodeWithTrajectoryFrames', 'PackPretrainInputs',
     'SliceRandomMaskGenerator', 'TrajectoryTarget', 'TubeMaskGenerator'
 ]
