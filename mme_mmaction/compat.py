@@ -14,8 +14,13 @@ is imported, a no-op on a stack that does not need it, and listed in
 4. mmcv-lite's warning about its missing compiled deformable attention is
    silenced, and only that warning.
 
-Distributed runs on CPU-only hosts are not a patch: they are
-:class:`~mme_mmaction.engine.AnyDeviceRunner`, which our configs select.
+Registering the package's components changes nothing of theirs: each has
+a name of its own, and the plugin takes over no name of MMAction2 or
+mmengine (``AmpOptimWrapper`` stays mmengine's; CPU-capable mixed precision
+is :class:`~mme_mmaction.engine.MixedPrecisionOptimWrapper`, which our
+configs name). Likewise, distributed runs on CPU-only hosts are not a
+patch: they are :class:`~mme_mmaction.engine.AnyDeviceRunner`, which our
+configs select.
 """
 import functools
 import importlib.util

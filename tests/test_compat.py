@@ -293,3 +293,79 @@ def test_faq_lists_every_fix():
              and name not in ('_history_buffer_getattr', )]
     for name in fixes:
         assert f'`compat.{name}`' in faq, name
+
+
+# 6. Registrations: none takes over a stock name unless documented.
+
+# What the docs say while no registration takes over a stock name.
+_NO_TAKEOVER = 'takes over no name of MMAction2 or mmengine'
+
+
+def _taken_over(registries, owner='mme_mmaction'):
+    """(registry, name) of each component of ``owner`` registered under a
+    name that a parent registry (mmengine's, for MMAction2's) also has, so
+    that the name builds ours instead in the child's scope."""
+    taken = set()
+    for registry in registries:
+        for name, component in registry.module_dict.items():
+            if not component.__module__.startswith(owner):
+                continue
+            parent = registry.parent
+            while parent is not None and name not in parent.module_dict:
+                parent = parent.parent
+            if parent is not None:
+                taken.add((registry.name, name))
+    return taken
+
+
+def _mmaction_registries():
+    """MMAction2's registries, with all of MMAction2's components."""
+    import importlib
+
+    import mmaction.registry
+    import mmengine.runner  # noqa: F401  (registers mmengine's components)
+    from mmengine.registry import Registry
+    registries = [r for r in vars(mmaction.registry).values()
+                  if isinstance(r, Registry)]
+    for location in {loc for r in registries for loc in r._locations}:
+        # A name of ours that MMAction2 registers too would raise here.
+        try:
+            importlib.import_module(location)
+        except ModuleNotFoundError as error:
+            # MMAction2 1.2.0 gives its FUNCTION registry a location,
+            # mmaction.mmengine, that does not exist.
+            if error.name != location:
+                raise
+    return registries
+
+
+def test_taken_over_finds_a_child_registration_hiding_a_parent_one():
+    from mmengine.registry import Registry
+    stock = Registry('optim_wrapper')
+    ours = Registry('optim_wrapper', parent=stock, scope='child_of_stock')
+    for name in ('AmpOptimWrapper', 'OptimWrapper'):
+        stock.register_module(name=name, module=type(name, (), {}))
+    for name in ('AmpOptimWrapper', 'MixedPrecisionOptimWrapper'):
+        ours.register_module(name=name, module=type(
+            name, (), {'__module__': 'mme_mmaction.engine'}))
+    ours.register_module(name='OptimWrapper', module=type(
+        'OptimWrapper', (), {'__module__': 'other_plugin'}))
+    assert _taken_over([ours]) == {('optim_wrapper', 'AmpOptimWrapper')}
+
+
+def test_docs_name_every_stock_name_the_plugin_takes_over():
+    """compat's docstring and the FAQ's 'What importing changes' either
+    name each registration that hides a stock component, or say that none
+    does; both fail here if they disagree with the registries."""
+    from pathlib import Path
+    faq = (Path(__file__).resolve().parents[1] / 'docs/faq.md').read_text()
+    section = faq.split('## What importing `mme_mmaction` changes')[1]
+    section = ' '.join(section.split('\n## ')[0].split())
+    docstring = ' '.join(compat.__doc__.split())
+    taken = _taken_over(_mmaction_registries())
+    for registry, name in sorted(taken):
+        assert f'``{name}``' in docstring and f'`{name}`' in section, (
+            f'our {name!r} hides the stock one in the {registry} registry: '
+            'rename it, or document it in compat and docs/faq.md')
+    for where, text in (('compat', docstring), ('docs/faq.md', section)):
+        assert (_NO_TAKEOVER in text) == (not taken), (where, sorted(taken))

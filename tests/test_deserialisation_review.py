@@ -24,7 +24,7 @@ REVIEWED = {
     'its find_class allows numpy arrays and plain containers only',
     ('mme_mmaction/motion/storage/release_trajectories.py', '.load'):
     'the load of that restricted unpickler',
-    ('mme_mmaction/utils/checkpoint_conversion.py', 'torch.load'):
+    ('mme_mmaction/checkpoints/loading.py', 'torch.load'):
     'weights_only=False only after the user passed --trust-source',
     ('mme_mmaction/visualization/predictions.py', 'load_checkpoint'):
     "mmengine's loader: torch.load's default, weights_only=True",

@@ -19,7 +19,7 @@ with where they came from, are printed.
 
 Every source key that could not be mapped, every key left out on purpose
 and, with ``--config``, every key the target model expects but does not get
-is printed (see :mod:`mme_mmaction.utils.checkpoint_conversion`). Sources
+is printed (see :mod:`mme_mmaction.checkpoints.conversion`). Sources
 are loaded with ``weights_only=True``; files that need a full unpickling
 (the MME release's hold an ``argparse.Namespace``), which runs whatever code
 they contain, load only with ``--trust-source``. DST is written atomically
@@ -43,13 +43,12 @@ from torch import Tensor
 
 import mme_mmaction  # noqa: F401  (before mmaction.models: compat fixes)
 from mmaction.registry import MODELS
+from mme_mmaction.checkpoints import (ClipSize, ConversionReport, Grid,
+                                      UnknownGridError, convert_state_dict,
+                                      extract_state_dict, load_checkpoint_file,
+                                      stored_clip)
+from mme_mmaction.launch import add_cfg_options, load_config
 from mme_mmaction.motion.storage import atomic_write
-from mme_mmaction.utils import (ConversionReport, add_cfg_options,
-                                convert_state_dict, extract_state_dict,
-                                load_checkpoint_file, load_config)
-from mme_mmaction.utils.checkpoint_conversion import (ClipSize, Grid,
-                                                      UnknownGridError,
-                                                      stored_clip)
 
 # Recognizer keys that fine-tuning initialises (not needed from SRC).
 RECOGNIZER_FRESH = ('backbone.fc_norm.', 'cls_head.')

@@ -8,8 +8,8 @@ import argparse
 from mmengine.config import Config
 
 import mme_mmaction  # noqa: F401  (fixes the stack, registers the plugin)
-from mme_mmaction.utils import (add_launch_args, parse_launch_args, run,
-                                set_work_dir)
+from mme_mmaction.launch import (add_launch_args, parse_launch_args, run,
+                                 set_work_dir)
 
 
 def parse_args() -> argparse.Namespace:

@@ -6,18 +6,22 @@ config's own ``randomness`` seed (MMAction2's script ignores it then),
 newest complete checkpoint when the latest is truncated, ``--overwrite``
 lets a new run replace an earlier run's checkpoints (otherwise refused),
 and the process group is torn down after the DDP model is freed (see
-:func:`mme_mmaction.utils.run`). ``--amp`` selects ``AmpOptimWrapper`` as
-MMAction2's does; in the ``mmaction`` scope that name trains with bf16
-autocast on CPU-only hosts (:class:`~mme_mmaction.engine.
-MixedPrecisionOptimWrapper`).
+:func:`mme_mmaction.launch.run`). ``--amp`` selects
+:class:`~mme_mmaction.engine.MixedPrecisionOptimWrapper` (mmengine's
+``AmpOptimWrapper`` on an accelerator, bf16 autocast on a CPU) where
+MMAction2's selects ``AmpOptimWrapper``, which needs an accelerator.
 """
 import argparse
 
 from mmengine.config import Config
 
 import mme_mmaction  # noqa: F401  (fixes the stack, registers the plugin)
-from mme_mmaction.utils import (add_launch_args, parse_launch_args, run,
-                                set_work_dir)
+from mme_mmaction.launch import (add_launch_args, parse_launch_args, run,
+                                 set_work_dir)
+
+# The optim wrappers --amp replaces (MMAction2's two, and ours).
+AMP_WRAPPERS = ('OptimWrapper', 'AmpOptimWrapper',
+                'MixedPrecisionOptimWrapper')
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,8 +47,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='mixed precision: AMP on CUDA, bf16 autocast on CPU (the '
-        'config\'s optim wrapper must be OptimWrapper or AmpOptimWrapper)')
+        help='mixed precision: MixedPrecisionOptimWrapper, i.e. AMP on an '
+        'accelerator, bf16 autocast on CPU (the config\'s optim wrapper '
+        'must be OptimWrapper, AmpOptimWrapper or that one)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -75,11 +80,13 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     set_work_dir(cfg, args)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp does not support the custom optim '
-                             f'wrapper {wrapper!r}.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if wrapper not in AMP_WRAPPERS:
+            raise ValueError(
+                f'--amp does not support the custom optim wrapper '
+                f'{wrapper!r} of {cfg.filename} (optim_wrapper.type); it '
+                f'replaces {", ".join(AMP_WRAPPERS)}. Drop --amp, or set '
+                f'optim_wrapper.type to one of them.')
+        cfg.optim_wrapper.type = 'MixedPrecisionOptimWrapper'
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -28,11 +28,11 @@ from mmengine.registry import init_default_scope
 
 import mme_mmaction  # noqa: F401  (before mmaction.models: compat fixes)
 from mmaction.registry import MODELS
+from mme_mmaction.launch import add_cfg_options, load_config
 from mme_mmaction.visualization import (draw_flow, draw_frames, draw_hog,
                                         draw_mask, draw_predictions,
                                         draw_trajectories, predict,
                                         sample_clip)
-from mme_mmaction.utils import add_cfg_options, load_config
 
 
 def visualize(video: str,

@@ -66,7 +66,7 @@ max_epochs = 30
 warmup_epochs = 5
 optim_wrapper = dict(
     _delete_=True,
-    type='AmpOptimWrapper',
+    type='MixedPrecisionOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.),
     paramwise_cfg=dict(

@@ -25,7 +25,7 @@ max_epochs = 50
 warmup_epochs = 2
 optim_wrapper = dict(
     _delete_=True,
-    type='AmpOptimWrapper',
+    type='MixedPrecisionOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.),
     paramwise_cfg=dict(

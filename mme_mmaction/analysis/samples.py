@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
 from mmaction.registry import DATASETS
-from mme_mmaction.utils.launch import add_cfg_options, load_config
+from mme_mmaction.launch import add_cfg_options, load_config
 
 
 def seeded_samples(cfg: Config,

@@ -8,10 +8,10 @@ from mmengine.dist import master_only
 from mmengine.model import is_model_wrapper
 
 from mme_mmaction.motion.storage import atomic_write
-from mme_mmaction.utils.checkpoint_files import (CheckpointFileError,
-                                                 check_checkpoint_file,
-                                                 checkpoint_problem,
-                                                 complete_checkpoints)
+from mme_mmaction.checkpoints.file_checks import (CheckpointFileError,
+                                                  check_checkpoint_file,
+                                                  checkpoint_problem,
+                                                  complete_checkpoints)
 
 _REVISE_KEYS = [(r'^module\.', '')]
 

@@ -96,7 +96,7 @@ def test_finetune_config_follows_method_recipe(path):
         ('MixupBlending', 0.8, classes), ('CutmixBlending', 1, classes)]
 
     wrapper = cfg.optim_wrapper
-    assert wrapper.type == 'AmpOptimWrapper'
+    assert wrapper.type == 'MixedPrecisionOptimWrapper'
     assert wrapper.constructor == 'LayerDecayOptimWrapperConstructor'
     assert wrapper.paramwise_cfg == dict(layer_decay_rate=0.75)
     # The recipe's lr is per 256 videos; the config's is for its usage

@@ -16,10 +16,9 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch.utils.data import Dataset
 
+from mme_mmaction.checkpoints import CheckpointFileError, checkpoint_problem
 from mme_mmaction.engine import AnyDeviceRunner
 from mme_mmaction.engine.work_dir_claim import LOCK, WorkDirInUseError
-from mme_mmaction.utils.checkpoint_files import (CheckpointFileError,
-                                                 checkpoint_problem)
 from tool_modules import small_toy_dataset
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,20 +2,26 @@
 
 A depth-2 ViT has 4 layers (embeddings, 2 blocks, the rest); with decay
 rate 0.5 the lr scales are 0.5 ** 3 = 0.125 (patch and position
-embeddings), 0.25 (blocks.0), 0.5 (blocks.1) and 1 (fc_norm, the head).
+embeddings, class and mask tokens), 0.25 (blocks.0), 0.5 (blocks.1) and 1
+(fc_norm, the head). The layer ids are those of MMAction2's
+``get_layer_id_for_vit``, the reference for every name tested.
 """
 from typing import Dict, Tuple
 
 import pytest
 import torch
 import torch.nn.functional as F
+from mmaction.engine.optimizers.layer_decay_optim_wrapper_constructor import \
+    get_layer_id_for_vit
 from mmaction.registry import MODELS
 from mmengine.model import BaseModel
 from mmengine.optim import (CosineAnnealingLR, LinearLR, OptimWrapper,
                             build_optim_wrapper)
+from tiny_models import TINY_MME
 from torch import nn
 
 from mme_mmaction.engine import LayerDecayOptimWrapperConstructor
+from mme_mmaction.models.utils import vit_layer_depth
 
 LR = 1e-3
 WD = 0.05
@@ -103,12 +109,75 @@ def test_learnable_pos_embed_is_layer_0_without_decay(backbone):
     assert _settings(wrapper, model) == _expected(expected)
 
 
+def _with_tokens(model: nn.Module) -> nn.Module:
+    """Give the backbone the class and mask tokens that other ViTs have."""
+    dims = model.backbone.embed_dims
+    for name in ('cls_token', 'mask_token'):
+        model.backbone.register_parameter(
+            name, nn.Parameter(torch.zeros(1, 1, dims)))
+    return model
+
+
 def test_stock_vit_and_mme_encoder_give_the_same_settings():
+    """The stock ViT's layers come from the constructor's rule, the
+    encoder's from its ``get_layer_depth``: the same, tokens included."""
     settings = []
     for backbone in (VIT, MME):
-        model = _recognizer(dict(backbone, use_learnable_pos_emb=True))
+        model = _with_tokens(
+            _recognizer(dict(backbone, use_learnable_pos_emb=True)))
         settings.append(_settings(build_optim_wrapper(model, _cfg()), model))
     assert settings[0] == settings[1]
+    assert settings[0]['backbone.cls_token'] == (LR * 0.125, 0.)
+    assert settings[0]['backbone.mask_token'] == (LR * 0.125, 0.)
+
+
+# mmpretrain's ViTs put cls_token, pos_embed and patch_embed.* at layer 0;
+# MMAction2's get_layer_id_for_vit (as VideoMAE's) also mask_token. Names
+# outside the prefix, e.g. a decoder's mask_token, are in the last layer.
+@pytest.mark.parametrize('name, layer', [
+    ('backbone.patch_embed.projection.weight', 0),
+    ('backbone.patch_embed.projection.bias', 0),
+    ('backbone.pos_embed', 0),
+    ('backbone.cls_token', 0),
+    ('backbone.mask_token', 0),
+    ('backbone.blocks.0.norm1.weight', 1),
+    ('backbone.blocks.11.mlp.layers.1.bias', 12),
+    ('backbone.norm.weight', 13),
+    ('backbone.fc_norm.bias', 13),
+    ('neck.mask_token', 13),
+    ('neck.pos_embed', 13),
+    ('neck.blocks.0.attn.qkv.weight', 13),
+    ('cls_head.fc_cls.weight', 13),
+])
+def test_vit_layer_depth_follows_the_reference_convention(name, layer):
+    assert get_layer_id_for_vit(name, 12) == layer
+    assert vit_layer_depth(name, 12, 'backbone.') == (layer, 14)
+    if name.startswith('backbone.'):
+        # Without a prefix, as a backbone's own get_layer_depth is called.
+        assert vit_layer_depth(name[len('backbone.'):], 12) == (layer, 14)
+
+
+@pytest.mark.parametrize('build', [
+    lambda: _recognizer(dict(VIT, use_learnable_pos_emb=True)),
+    lambda: _recognizer(dict(MME, use_learnable_pos_emb=True)),
+    lambda: MODELS.build(TINY_MME),
+], ids=['vit-recognizer', 'mme-recognizer', 'mme-pretrainer'])
+def test_every_parameter_gets_mmaction2s_vit_layer(build):
+    """Constructor and encoder agree with MMAction2's rule on every name:
+    backbone, tokens, and a pre-trainer's decoder (mask_token,
+    encoder_to_decoder) and heads."""
+    model = _with_tokens(build())
+    depth = len(model.backbone.blocks)
+    settings = _settings(build_optim_wrapper(model, _cfg()), model)
+    names = [name for name, _ in model.named_parameters()]
+    assert {'backbone.cls_token', 'backbone.mask_token'} <= set(names)
+    for name in names:
+        layer = get_layer_id_for_vit(name, depth)
+        assert settings[name][0] == pytest.approx(
+            LR * RATE**(depth + 1 - layer), rel=1e-12), name
+        if hasattr(model.backbone, 'get_layer_depth'):
+            assert model.backbone.get_layer_depth(name, 'backbone.') == (
+                layer, depth + 2), name
 
 
 def test_frozen_backbone_optimises_only_the_head():

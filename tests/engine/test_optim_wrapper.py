@@ -1,9 +1,10 @@
 """Tests of :class:`MixedPrecisionOptimWrapper`.
 
-Without CUDA it is an ``OptimWrapper`` that autocasts the forward pass to
-bfloat16 on CPUs with bf16 instructions and trains in fp32 elsewhere; with
-CUDA its constructor returns mmengine's ``AmpOptimWrapper``. The CPU tests
-hide CUDA so that they test the same path on any host.
+Without an accelerator it is an ``OptimWrapper`` that autocasts the forward
+pass to bfloat16 on CPUs with bf16 instructions and trains in fp32
+elsewhere; where mmengine's ``AmpOptimWrapper`` runs (CUDA, NPU, ...) its
+constructor returns that. The CPU tests hide CUDA so that they test the
+same path on any host.
 """
 import contextlib
 import logging
@@ -87,11 +88,36 @@ def test_build_with_cuda_gives_amp_wrapper(monkeypatch):
     assert type(wrapper) is AmpOptimWrapper
     assert wrapper.cast_dtype == torch.float16
     assert isinstance(wrapper.optimizer, torch.optim.AdamW)
-    # Without a dtype, mmengine's default (float16), as under the stock name.
-    for name in ('MixedPrecisionOptimWrapper', 'AmpOptimWrapper'):
-        default = build_optim_wrapper(model, dict(CFG, type=name))
-        assert type(default) is AmpOptimWrapper
-        assert default.cast_dtype is None
+    # Without a dtype, mmengine's default (float16).
+    default = build_optim_wrapper(model, CFG)
+    assert type(default) is AmpOptimWrapper
+    assert default.cast_dtype is None
+
+
+def test_build_on_other_accelerators_gives_amp_wrapper(no_cuda, monkeypatch):
+    """Wherever mmengine's AmpOptimWrapper runs, e.g. an Ascend NPU (whose
+    presence is simulated), it is what this builds."""
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    monkeypatch.setattr(wrapper_module, 'is_npu_available', lambda: True)
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_npu_available',
+                        lambda: True)
+    wrapper = build_optim_wrapper(_model(), dict(CFG, dtype='bfloat16'))
+    assert type(wrapper) is AmpOptimWrapper
+    assert wrapper.cast_dtype == torch.bfloat16
+
+
+def test_amp_optim_wrapper_stays_mmengines(no_cuda):
+    """The plugin registers its wrapper under its own name only: in the
+    ``mmaction`` scope, as in mmengine's, ``AmpOptimWrapper`` is mmengine's
+    and still asserts an accelerator."""
+    from mmaction.registry import OPTIM_WRAPPERS
+    assert OPTIM_WRAPPERS.get('AmpOptimWrapper') is AmpOptimWrapper
+    assert OPTIM_WRAPPERS.get('MixedPrecisionOptimWrapper') is \
+        MixedPrecisionOptimWrapper
+    optimizer = torch.optim.AdamW(_model().parameters(), lr=0.1)
+    with pytest.raises(AssertionError, match='only available training on'):
+        OPTIM_WRAPPERS.build(
+            dict(type='AmpOptimWrapper', optimizer=optimizer))
 
 
 def test_forward_is_bf16_inside_context_only(no_cuda, with_bf16):

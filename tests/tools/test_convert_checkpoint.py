@@ -1,4 +1,4 @@
-"""tools/convert_checkpoint.py and mme_mmaction.utils.checkpoint_conversion:
+"""tools/convert_checkpoint.py and mme_mmaction.checkpoints:
 checkpoints written by hand with the key names of docs/method.md §9, from
 tiny models, and the toy's as our Runner saves it; destinations that cannot
 be written."""
@@ -21,11 +21,11 @@ from mmengine.config import Config
 from mmengine.runner.checkpoint import save_checkpoint
 from torch import nn
 
+from mme_mmaction.checkpoints import (convert_state_dict, extract_state_dict,
+                                      infer_grid, stored_clip)
 from mme_mmaction.models import (MaskedMotionEncoder, MMEDecoder,
                                  MMEPretrainHead)
-from mme_mmaction.utils import (convert_state_dict, extract_state_dict,
-                                resample_pos_embed)
-from mme_mmaction.utils.checkpoint_conversion import infer_grid
+from mme_mmaction.models.utils import resample_pos_embed
 
 from tiny_models import TINY_MME
 
@@ -554,7 +554,6 @@ def test_another_clip_size_is_said_and_the_table_resampled(toy_checkpoint,
 
 
 def test_a_stored_config_is_read_not_run(toy_checkpoint, tmp_path):
-    from mme_mmaction.utils.checkpoint_conversion import stored_clip
     ckpt = torch.load(toy_checkpoint, weights_only=True)
     state = ckpt['state_dict']
     flag = tmp_path / 'ran'

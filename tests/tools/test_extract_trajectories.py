@@ -170,7 +170,7 @@ def test_a_killed_worker_fails_its_video_only(videos, tmp_path):
 
 
 def test_isolated_jobs_report_errors_and_deaths():
-    from mme_mmaction.utils.isolated_jobs import run_isolated
+    from mme_mmaction.utils import run_isolated
 
     def work(job):
         if job == 'raise':

@@ -99,7 +99,7 @@ def stopped_run(out, name, status, logged):
         clips_per_iteration=2, workers=1, forward_macs=1e8)))
     (folder / 'status').write_text(f'{status}\n')
     (folder / 'config.py').write_text(
-        "optim_wrapper = dict(type='AmpOptimWrapper')\n")
+        "optim_wrapper = dict(type='MixedPrecisionOptimWrapper')\n")
     if logged:
         (folder / '20260101_000000/vis_data').mkdir(parents=True)
         (folder / '20260101_000000/vis_data/scalars.json').write_text(''.join(

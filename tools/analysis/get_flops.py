@@ -22,7 +22,7 @@ from torch import Tensor, nn
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.models import MaskedVideoPretrainer
-from mme_mmaction.utils import add_cfg_options, load_config
+from mme_mmaction.launch import add_cfg_options, load_config
 
 
 class PretrainStep(nn.Module):

@@ -34,7 +34,7 @@ from mmengine.registry import init_default_scope
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.analysis import seeded_samples, spread
-from mme_mmaction.utils import add_cfg_options, load_config
+from mme_mmaction.launch import add_cfg_options, load_config
 
 SPECIAL = ('steps', 'lr')
 

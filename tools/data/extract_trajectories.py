@@ -50,7 +50,7 @@ from mme_mmaction.motion import OpticalFlow, native_grid_trajectories
 from mme_mmaction.motion.storage import (TrajectoryReader, atomic_write,
                                          read_manifest, temporary_writer,
                                          write_manifest, write_trajectories)
-from mme_mmaction.utils.isolated_jobs import run_isolated
+from mme_mmaction.utils import run_isolated
 
 FAILURES = 'failures.txt'
 LOCK = '.extract_trajectories.lock'

@@ -24,7 +24,7 @@ warmup_epochs = 5
 val_interval = 5
 
 optim_wrapper = dict(
-    type='AmpOptimWrapper',
+    type='MixedPrecisionOptimWrapper',
     constructor='LayerDecayOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.05),

@@ -9,7 +9,7 @@ max_epochs = 400
 warmup_epochs = 40
 
 optim_wrapper = dict(
-    type='AmpOptimWrapper',
+    type='MixedPrecisionOptimWrapper',
     optimizer=dict(
         type='AdamW',
         lr=1.5e-4 * 512 / 256,

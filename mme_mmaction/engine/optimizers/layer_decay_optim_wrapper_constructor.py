@@ -6,44 +6,13 @@ from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
 from torch import nn
 
+from mme_mmaction.models.utils import vit_layer_depth
+
 BACKBONE_PREFIX = 'backbone.'
 # As in VideoMAE / MAE fine-tuning: embeddings and tokens are not decayed.
 DEFAULT_NO_DECAY_NAMES = ('pos_embed', 'cls_token', 'mask_token')
-# Names that ViT-style backbones (MMAction2's ``VisionTransformer`` and
-# VideoMAE's) put before the first block, i.e. at layer 0.
-VIT_LAYER0_NAMES = ('patch_embed', 'pos_embed', 'cls_token', 'mask_token')
 
 LayerDepthFn = Callable[[str], Tuple[int, int]]
-
-
-def vit_layer_depth(param_name: str, prefix: str,
-                    num_blocks: int) -> Tuple[int, int]:
-    """Layer index of a parameter of a ViT-style backbone, by its name.
-
-    The rule of ``MaskedMotionEncoder.get_layer_depth`` (and VideoMAE's), for
-    backbones that lack that method, e.g. MMAction2's ``VisionTransformer``.
-
-    Args:
-        param_name (str): Full parameter name, e.g.
-            ``'backbone.blocks.3.attn.qkv.weight'``.
-        prefix (str): Prefix of the backbone's parameters, e.g.
-            ``'backbone.'``.
-        num_blocks (int): Number of transformer blocks of the backbone.
-
-    Returns:
-        tuple[int, int]: (layer id, number of layers = num_blocks + 2).
-        Embeddings are layer 0, block i is layer i + 1, everything else
-        (final norms, anything outside the backbone) the last layer.
-    """
-    num_layers = num_blocks + 2
-    if not param_name.startswith(prefix):
-        return num_layers - 1, num_layers
-    name = param_name[len(prefix):]
-    if name.split('.')[0] in VIT_LAYER0_NAMES:
-        return 0, num_layers
-    if name.startswith('blocks.'):
-        return int(name.split('.')[1]) + 1, num_layers
-    return num_layers - 1, num_layers
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -54,8 +23,12 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     where ``i`` is its layer id and ``L`` the number of layers of the
     model's ``backbone``: ``backbone.get_layer_depth(name, 'backbone.')``
     when the backbone has that method (``MaskedMotionEncoder``, mmpretrain's
-    ViTs), else the same rule by name over ``backbone.blocks``
-    (:func:`vit_layer_depth`, e.g. MMAction2's ``VisionTransformer``).
+    ViTs), else the ViT rule by name over ``backbone.blocks``
+    (:func:`~mme_mmaction.models.utils.vit_layer_depth`, e.g. MMAction2's
+    ``VisionTransformer``), which ``MaskedMotionEncoder`` applies too:
+    ``patch_embed``, ``pos_embed``, ``cls_token`` and ``mask_token`` are
+    layer 0, ``blocks.i`` layer i + 1, the rest the last layer, as in
+    MMAction2's ``get_layer_id_for_vit``.
     Parameters outside the backbone (the head) are in the last layer: they
     keep the base lr. Unlike MMAction2's
     ``LearningRateDecayOptimizerConstructor``, it does not depend on the
@@ -134,8 +107,8 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                 name, BACKBONE_PREFIX)
         blocks = getattr(backbone, 'blocks', None)
         if isinstance(blocks, (nn.ModuleList, nn.Sequential)):
-            return lambda name: vit_layer_depth(name, BACKBONE_PREFIX,
-                                                len(blocks))
+            return lambda name: vit_layer_depth(name, len(blocks),
+                                                BACKBONE_PREFIX)
         raise TypeError(
             'LayerDecayOptimWrapperConstructor needs a model with a '
             '`backbone` that has `get_layer_depth(param_name, prefix)` or a '

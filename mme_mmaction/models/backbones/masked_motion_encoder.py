@@ -6,7 +6,7 @@ from mmaction.models.backbones.vit_mae import VisionTransformer
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from ..utils import fuse_attention, resample_pos_embed
+from ..utils import fuse_attention, resample_pos_embed, vit_layer_depth
 
 ARCH_SETTINGS: Dict[str, dict] = {
     'tiny': dict(embed_dims=192, depth=12, num_heads=3),
@@ -110,22 +110,17 @@ class MaskedMotionEncoder(VisionTransformer):
                         prefix: str = '') -> Tuple[int, int]:
         """Layer index of a parameter, for layer-wise learning-rate decay.
 
-        Patch and position embeddings are layer 0, block i is layer i + 1,
-        everything after the blocks is the last layer.
+        The rule of :func:`~mme_mmaction.models.utils.vit_layer_depth`,
+        which ``LayerDecayOptimWrapperConstructor`` also applies to
+        MMAction2's ``VisionTransformer``: embeddings and tokens are layer
+        0, block i is layer i + 1, the rest is the last layer.
 
         Args:
             param_name (str): Parameter name, e.g. ``'blocks.3.attn.qkv'``.
-            prefix (str): Prefix stripped first, e.g. ``'backbone.'``.
+            prefix (str): Prefix stripped first, e.g. ``'backbone.'``; a name
+                without it is in the last layer. Defaults to ``''``.
 
         Returns:
             tuple[int, int]: (layer id, number of layers = depth + 2).
         """
-        num_layers = self.num_layers + 2
-        if not param_name.startswith(prefix):
-            return num_layers - 1, num_layers
-        name = param_name[len(prefix):]
-        if name.startswith(('patch_embed', 'pos_embed')):
-            return 0, num_layers
-        if name.startswith('blocks.'):
-            return int(name.split('.')[1]) + 1, num_layers
-        return num_layers - 1, num_layers
+        return vit_layer_depth(param_name, self.num_layers, prefix)

@@ -13,7 +13,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mme_mmaction.utils.checkpoint_files import check_checkpoint_file
+from mme_mmaction.checkpoints.file_checks import check_checkpoint_file
 
 #: taming-transformers' ImageNet VQGAN, f16 (``vqgan_imagenet_f16_1024`` and
 #: ``_16384`` differ only in ``n_embed``).

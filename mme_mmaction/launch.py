@@ -1,4 +1,9 @@
-"""What tools/train.py and tools/test.py share: arguments and the run."""
+"""The tools' command line: config arguments and the launch of a run.
+
+Every tool that reads a config takes ``--cfg-options``
+(:func:`add_cfg_options`, :func:`load_config`); tools/train.py and
+tools/test.py also share the launch arguments and the run.
+"""
 import argparse
 import gc
 import os
@@ -7,8 +12,12 @@ import sys
 from typing import Optional
 
 import torch
+from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+from mme_mmaction.checkpoints import CheckpointFileError
+from mme_mmaction.engine.work_dir_claim import WorkDirInUseError
 
 
 def add_cfg_options(parser: argparse.ArgumentParser) -> None:
@@ -70,10 +79,6 @@ def run(cfg: Config, method: str) -> None:
     run in five. A bad checkpoint file or a work dir in use ends the process
     with one line naming it (exit status 2), not a traceback.
     """
-    from mmaction.registry import RUNNERS
-
-    from mme_mmaction.engine.work_dir_claim import WorkDirInUseError
-    from mme_mmaction.utils.checkpoint_files import CheckpointFileError
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     try:
