@@ -8,9 +8,14 @@ TINY_MME = dict(
                   arch=dict(embed_dims=48, depth=2, num_heads=3),
                   img_size=32, num_frames=4, use_mean_pooling=False),
     neck=dict(type='MMEDecoder', embed_dims=24, num_heads=3),
-    head=dict(type='MMEPretrainHead', hidden_channels=32),
     target_generator=dict(type='HOGGenerator'),
-    motion_generator=dict(type='TrajectoryTargetGenerator', traj_len=4))
+    head=dict(type='MaskedRegressionHead', hidden_channels=32,
+              act_cfg=dict(type='Sigmoid'), reduction='token_sum',
+              loss_name='hog', loss_weight=0.5),
+    motion_generator=dict(type='TrajectoryTargetGenerator', traj_len=4),
+    motion_head=dict(type='MaskedRegressionHead', hidden_channels=32,
+                     act_cfg=dict(type='Tanh'), reduction='token_sum',
+                     loss_name='traj', loss_weight=0.5))
 
 
 def tiny_mme_config(root, traj_norm: str, traj_len: int = 2) -> dict:
@@ -18,7 +23,7 @@ def tiny_mme_config(root, traj_norm: str, traj_len: int = 2) -> dict:
     centre-cropped to 32 x 32, half the tokens masked."""
     model = dict(
         TINY_MME,
-        head=dict(TINY_MME['head'], traj_act_cfg=None),
+        motion_head=dict(TINY_MME['motion_head'], act_cfg=None),
         motion_generator=dict(TINY_MME['motion_generator'],
                               traj_len=traj_len, norm=traj_norm))
     pipeline = [
@@ -44,11 +49,11 @@ TINY_MOTIONMAE = dict(
     type='MotionMAE',
     backbone=TINY_MME['backbone'],
     neck=dict(type='MMEDecoder', embed_dims=24, num_heads=3),
-    head=dict(type='PixelPretrainHead'),
+    head=dict(type='MaskedRegressionHead'),
     target_generator=dict(type='PixelTargetGenerator'),
     motion_generator=dict(type='FrameDifferenceTarget'),
     motion_neck=dict(type='MMEDecoder', embed_dims=12, num_heads=3),
-    motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
+    motion_head=dict(type='MaskedRegressionHead', loss_name='diff'))
 
 
 def tiny_mam2(checkpoint: str) -> dict:
@@ -68,4 +73,4 @@ def tiny_mam2(checkpoint: str) -> dict:
                               n_embed=32),
         motion_generator=dict(type='FrameDifferenceTarget'),
         motion_neck=decoder,
-        motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
+        motion_head=dict(type='MaskedRegressionHead', loss_name='diff'))

@@ -34,12 +34,9 @@ model = dict(
             dropout=0.0),
         embed_dim=32,
         n_embed=256),
-    motion_generator=dict(
-        _delete_=True,
-        type='FrameDifferenceTarget',
-        patch_size=16,
-        tubelet_size=2,
-        gap=1),
+    motion_generator=dict(_delete_=True, type='FrameDifferenceTarget',
+                          gap=1),
     motion_neck=dict(
         type='MaskedTokenDecoder', embed_dims=384, depth=4, num_heads=6),
-    motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
+    motion_head=dict(_delete_=True, type='MaskedRegressionHead',
+                     loss_name='diff'))

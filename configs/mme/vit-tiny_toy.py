@@ -15,16 +15,17 @@ model = dict(
         img_size=64,
         num_frames=8),
     neck=dict(embed_dims=128, num_heads=4),
-    head=dict(hidden_channels=256, traj_act_cfg=None),
+    head=dict(hidden_channels=256),
     # Raw displacements, not PatchStd: on the toy PatchStd's target holds
     # no learnable motion and raw ties with the other options (decision
     # table in docs/pretraining.md). ViT-B configs keep PatchStd.
-    motion_generator=dict(norm='none'))
+    motion_generator=dict(norm='none'),
+    motion_head=dict(hidden_channels=256, act_cfg=None))
 
 train_pipeline = [
     dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1),
-    dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4),
+    dict(type='DecordDecodeWithTrajectoryFrames'),
     dict(
         type='MultiScaleCrop',
         input_size=96,

@@ -5,5 +5,5 @@
 _base_ = ['./vit-tiny_toy.py']
 
 model = dict(
-    head=dict(traj_act_cfg=dict(_delete_=True, type='Tanh')),
-    motion_generator=dict(norm='patch_std', patch_std_min_std=0.))
+    motion_generator=dict(norm='patch_std', patch_std_min_std=0.),
+    motion_head=dict(act_cfg=dict(_delete_=True, type='Tanh')))

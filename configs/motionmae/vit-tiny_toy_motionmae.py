@@ -6,15 +6,12 @@ from mme_mmaction.datasets.pipeline_steps import replace_step  # noqa: E402
 
 model = dict(
     type='MotionMAE',
-    motion_generator=dict(
-        _delete_=True,
-        type='FrameDifferenceTarget',
-        patch_size=16,
-        tubelet_size=2,
-        gap=1),
+    motion_generator=dict(_delete_=True, type='FrameDifferenceTarget',
+                          gap=1),
     motion_neck=dict(
         type='MMEDecoder', embed_dims=384, depth=4, num_heads=6),
-    motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
+    motion_head=dict(_delete_=True, type='MaskedRegressionHead',
+                     loss_name='diff'))
 
 train_pipeline = replace_step(
     _base_.train_pipeline, 'TubeMaskGenerator',

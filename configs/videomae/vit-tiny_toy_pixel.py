@@ -9,11 +9,10 @@ from mme_mmaction.datasets.pipeline_steps import (  # noqa: E402
 model = dict(
     type='MaskedVideoPretrainer',
     neck=dict(embed_dims=384, depth=4, num_heads=6),
-    head=dict(_delete_=True, type='PixelPretrainHead'),
-    target_generator=dict(
-        _delete_=True, type='PixelTargetGenerator', patch_size=16,
-        tubelet_size=2),
-    motion_generator=None)
+    target_generator=dict(_delete_=True, type='PixelTargetGenerator'),
+    head=dict(_delete_=True, type='MaskedRegressionHead'),
+    motion_generator=None,
+    motion_head=None)
 
 train_pipeline = update_step(
     without_trajectories(_base_.train_pipeline), 'TubeMaskGenerator',

@@ -7,7 +7,7 @@ Targets:
 * ``'recognizer'``: ``Recognizer3D`` with MMAction2's ``VisionTransformer``
   (``backbone.*``) and a ``cls_head.fc_cls`` linear head.
 * ``'mme'``: our :class:`~mme_mmaction.models.MME` (``backbone.*``,
-  ``neck.*``, ``head.*``).
+  ``neck.*``, ``head.*``, ``motion_head.*``).
 
 What is dropped on purpose (reported in :attr:`ConversionReport.dropped`):
 
@@ -20,8 +20,8 @@ What is dropped on purpose (reported in :attr:`ConversionReport.dropped`):
   ``use_mean_pooling=False``.
 * To ``'mme'``: ``fc_norm`` and the classification head.
 
-To ``'mme'``, the release's two prediction MLPs become ``head.traj_pred``
-and ``head.hog_pred``
+To ``'mme'``, the release's two prediction MLPs become ``motion_head.pred``
+(trajectories) and ``head.pred`` (HOG)
 (:func:`~mme_mmaction.checkpoints.key_mapping.prediction_heads`).
 
 Source keys without a counterpart in the target are reported in
@@ -83,7 +83,8 @@ class ConversionReport:
 def _kept(key: str, to: str, pretrain_source: bool, keep_norm: bool) -> bool:
     """Whether a key in our layout belongs in the target."""
     if to == 'mme':
-        return (key.startswith(('backbone.', 'neck.', 'head.'))
+        return (key.startswith(('backbone.', 'neck.', 'head.',
+                                'motion_head.'))
                 and not key.startswith('backbone.fc_norm.'))
     if key.startswith('backbone.norm.'):
         return keep_norm or not pretrain_source

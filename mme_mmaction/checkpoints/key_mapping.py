@@ -14,11 +14,13 @@ Sources (the format is told from the keys, see :func:`detect_format`):
 * ``'mmaction'``: ours (``ckpt['state_dict']``): an ``MME`` pre-training
   checkpoint or an MMAction2 recognizer, e.g. to change the clip size.
 
-Our names are those of an ``MME`` (``backbone.*``, ``neck.*``, ``head.*``)
-or of a recognizer (``backbone.*``, ``cls_head.fc_cls.*``).
+Our names are those of an ``MME`` (``backbone.*``, ``neck.*``, ``head.*``
+for HOG, ``motion_head.*`` for trajectories) or of a recognizer
+(``backbone.*``, ``cls_head.fc_cls.*``).
 
 The release's two prediction MLPs (docs/method.md §6: ``Linear GELU
-Linear`` + activation) become ``head.traj_pred`` and ``head.hog_pred``. The
+Linear`` + activation) become ``motion_head.pred`` (trajectories) and
+``head.pred`` (HOG). The
 paper gives no names for them (docs/method.md §9), so they are found by
 their shapes (:func:`prediction_heads`): any two-layer ``P.0`` / ``P.2``
 MLP on the decoder's width whose output is a multiple of 8 (trajectories:
@@ -117,10 +119,11 @@ def canonical_key(key: str, source_format: str) -> Optional[str]:
 
 
 def _head_kind(out_channels: int) -> Optional[str]:
-    """Our head of a prediction MLP with this output width, if it is clear."""
+    """Our head of a prediction MLP with this output width, if it is clear:
+    ``'motion_head'`` (trajectories) or ``'head'`` (HOG)."""
     traj, hog = out_channels % 8 == 0, out_channels % 36 == 0
     if traj != hog:
-        return 'traj_pred' if traj else 'hog_pred'
+        return 'motion_head' if traj else 'head'
     return None
 
 
@@ -134,8 +137,8 @@ def prediction_heads(state: Mapping[str, Tensor], keys: Sequence[str],
         width (int): The decoder's width, the MLPs' input.
 
     Returns:
-        dict[str, str]: Source key -> ``head.traj_pred.*`` or
-        ``head.hog_pred.*``, for each kind found exactly once.
+        dict[str, str]: Source key -> ``motion_head.pred.*`` or
+        ``head.pred.*``, for each kind found exactly once.
     """
     candidates: Dict[str, List[str]] = {}
     for key in keys:
@@ -153,7 +156,7 @@ def prediction_heads(state: Mapping[str, Tensor], keys: Sequence[str],
         if kind is not None:
             candidates.setdefault(kind, []).append(prefix)
     return {
-        prefixes[0] + param: f'head.{kind}.{param}'
+        prefixes[0] + param: f'{kind}.pred.{param}'
         for kind, prefixes in candidates.items() if len(prefixes) == 1
         for param in _HEAD_PARAMS
     }

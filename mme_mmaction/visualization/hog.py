@@ -30,7 +30,7 @@ def cell_histograms(frames: np.ndarray, generator) -> np.ndarray:
     video = torch.from_numpy(clip).permute(3, 0, 1, 2)[None]
     k = generator.cells_per_patch
     cells = rearrange(
-        generator(video)[0],
+        generator.targets(video)[0],
         '(t h w) (c bin h2 w2) -> t (h h2) (w w2) bin c',
         h=frames.shape[1] // generator.patch_size,
         w=frames.shape[2] // generator.patch_size,
@@ -74,7 +74,7 @@ def draw_hog(clip: Clip, generator, path: Path, written: List[str]) -> None:
     hist = cell_histograms(clip.frames, generator)
     # A percentile, so that a few strong edges do not shrink all glyphs.
     top = max(float(np.percentile(hist, 99.5)), 1e-6)
-    segments, length = hog_glyphs(hist, generator.cell_size, top)
+    segments, length = hog_glyphs(hist, generator.pool, top)
     keep = length > 0.02
     index = generator.tubelet_size - 1
     frame = clip.frames[index]
@@ -83,7 +83,7 @@ def draw_hog(clip: Clip, generator, path: Path, written: List[str]) -> None:
     show_image(ax_frame, frame, f'frame {clip.frame_inds[index]} (second '
                'frame of the first tubelet)')
     show_image(ax_hog, np.zeros_like(frame),
-               f'HOG: {generator.nbins} bins per {generator.cell_size} px '
+               f'HOG: {generator.nbins} bins per {generator.pool} px '
                'cell, mean of the colours; segments run along edges, length '
                f'and brightness by bin value (full cell = {top:.2f})')
     # The square root keeps weak bins visible next to strong edges.

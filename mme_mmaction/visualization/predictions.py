@@ -24,7 +24,8 @@ def predict(cfg: Config, checkpoint: str, clip: Clip) -> BaseDataElement:
 
     Returns:
         BaseDataElement: With ``pred_traj``, ``target_traj``, ``pred_hog``,
-        ``target_hog`` and ``traj_validity`` (see ``MME.predict``), and the
+        ``target_hog`` and ``weight_traj`` (the token validity; see
+        ``MaskedVideoPretrainer.predict``), and the
         metainfo ``traj_unit``: what the model's trajectory target measures.
     """
     model = MODELS.build(cfg.model)
@@ -68,7 +69,7 @@ def draw_predictions(clip: Clip, sample: BaseDataElement, path: Path,
     pred_traj, target_traj = (sample.pred_traj.numpy(),
                               sample.target_traj.numpy())
     pred_hog, target_hog = sample.pred_hog.numpy(), sample.target_hog.numpy()
-    validity = sample.traj_validity.numpy()
+    validity = sample.weight_traj.numpy()
     masked = np.flatnonzero(clip.results['mask'])
     num, height, width = clip.frames.shape[:3]
     shape = (num // clip.tubelet, height // clip.patch, width // clip.patch)

@@ -28,8 +28,11 @@ def _videos(dataset):
 def _extract_stored_targets(steps, video: Path) -> None:
     """For a pipeline reading stored trajectories: extract ``video``'s with
     tools/data/extract_trajectories.py and point the source at them."""
-    traj_len = {step.type: step.get('traj_len') for step in steps
-                }.get('DecordDecodeWithTrajectoryFrames')
+    by_type = {step.type: step for step in steps}
+    # The pipeline's one traj_len: the decode step's, else frame_interval.
+    traj_len = (by_type['DecordDecodeWithTrajectoryFrames'].get('traj_len')
+                or by_type['SampleFrames'].frame_interval
+                if 'DecordDecodeWithTrajectoryFrames' in by_type else None)
     for step in steps:
         source = step.get('source', {})
         if source.get('type') != 'stored':
@@ -77,10 +80,10 @@ def test_config_builds_model_and_pipeline(path, tmp_path):
     tokens = frames // 2 * (size // 16)**2
     assert data.mask.shape == (tokens, ) == (model.neck.num_tokens, )
     if cfg.model.type == 'MME':
-        traj_len = cfg.model.motion_generator.traj_len
+        traj_len = model.motion_generator.traj_len
         assert data.trajectories.shape == (frames // 2, traj_len, 2,
                                            size // 8, size // 8)
-        assert model.head.traj_pred[2].out_features == \
+        assert model.motion_head.pred[2].out_features == \
             model.motion_generator.out_channels
     # The packed sample goes through the model's preprocessor and loss.
     with torch.no_grad():
@@ -185,10 +188,11 @@ def test_the_faithful_toy_config_gives_methods_target():
     """PatchStd's example (docs/method.md §4.4) through the config's model."""
     cfg = Config.fromfile(str(ROOT / 'configs/mme/vit-tiny_toy_faithful.py'))
     model = MODELS.build(cfg.model)
-    assert isinstance(model.head.traj_pred[-1], torch.nn.Tanh)
+    assert isinstance(model.motion_head.pred[-1], torch.nn.Tanh)
     traj = torch.zeros(1, 1, model.motion_generator.traj_len, 2, 2, 2)
     traj[0, 0, :, 0, 1, 1] = 1.  # one of the 4 cells moves 1 px right
-    target, validity = model.motion_generator(
+    model.motion_generator.token_grid = None  # one token, not the toy's grid
+    target, validity = model.motion_generator.targets(
         traj, torch.ones(1, 1, 2, 2, dtype=torch.bool))
     dx = target[0, 0].reshape(2, -1, 4)[0]
     torch.testing.assert_close(

@@ -126,7 +126,7 @@ def test_undecodable_and_short_videos_are_errors_naming_them(tmp_path,
                      dict(type='DecordDecodeWithTrajectoryFrames')])
     with pytest.raises(BadInputError, match='square.mp4.*20 frames'):
         short(dict(filename=video, frame_inds=np.array([16, 17]),
-                   clip_len=2, num_clips=1))
+                   clip_len=2, num_clips=1, frame_interval=4))
 
 
 def test_skip_policy_counts_and_returns_none(tmp_path, square):
@@ -140,7 +140,7 @@ def test_skip_policy_counts_and_returns_none(tmp_path, square):
              source=dict(type='stored', root=str(tmp_path)))
     ])
     out = run(dict(filename=video, frame_inds=np.array([0, 4]),
-                   clip_len=2, num_clips=1, modality='RGB'))
+                   clip_len=2, num_clips=1, modality='RGB', frame_interval=4))
     assert out is None
     assert sum(SkipsBadInput.skipped.values()) == before + 1
     with pytest.raises(ValueError, match='on_bad_input'):

@@ -107,3 +107,29 @@ def test_a_step_inserted_into_a_base_reaches_every_derived_config(
     for name, pipeline in after.items():
         assert types(pipeline).count('Inserted') == 1, name
         assert remove_step(pipeline, 'Inserted') == before[name], name
+
+
+def test_one_packing_step_packs_every_field_a_target_reads():
+    """Target generators declare the fields they read; PackPretrainInputs
+    packs every one, so no config lists algorithm_keys."""
+    import numpy as np
+    import torch
+    from mmaction.registry import MODELS, TRANSFORMS
+
+    from mme_mmaction.datasets.transforms import PackPretrainInputs
+    from mme_mmaction.models import TargetGenerator
+    generators = [cls for cls in MODELS.module_dict.values()
+                  if isinstance(cls, type) and issubclass(cls,
+                                                          TargetGenerator)]
+    assert len(generators) >= 5
+    declared = {key for cls in generators for key in cls.sample_keys}
+    assert declared == {'trajectories', 'traj_valid'}
+    assert declared | {'mask'} <= set(PackPretrainInputs.FIELDS)
+    pack = TRANSFORMS.build(dict(type='PackPretrainInputs'))
+    sample = pack(dict(imgs=np.zeros((1, 3, 2, 4, 4), np.float32),
+                       mask=np.ones(2, bool), img_shape=(4, 4),
+                       filename='v.mp4'))['data_samples']
+    assert 'mask' in sample and 'trajectories' not in sample
+    assert sample.metainfo == dict(img_shape=(4, 4), filename='v.mp4')
+    assert torch.is_tensor(pack(dict(imgs=np.zeros((1, 3, 2, 4, 4)),
+                                     mask=np.ones(2, bool)))['inputs'])

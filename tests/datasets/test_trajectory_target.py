@@ -160,7 +160,7 @@ def test_short_videos_and_missing_settings_are_clear_errors(square_video):
     with pytest.raises(ValueError, match='square.mp4.*24 frames'):
         run(square_video, [], frame_inds=(20, 22))
     sample = dict(filename=square_video, frame_inds=np.array([0, 4]),
-                  clip_len=2, num_clips=1, modality='RGB')
+                  clip_len=2, num_clips=1, modality='RGB', frame_interval=4)
     plain = Compose([dict(type='DecordInit'), dict(type='DecordDecode'),
                      TrajectoryTarget()])
     with pytest.raises(KeyError, match=r"\['traj_len', 'tubelet_size'\].*"
@@ -302,7 +302,27 @@ def test_lucas_kanade_source_needs_raw_frames_and_valid_options(
     with pytest.raises(KeyError, match='square.mp4: the online trajectory '
                        'source needs the raw frames'):
         no_frames(dict(filename=square_video, frame_inds=np.array([0, 4]),
-                       clip_len=2, num_clips=1, modality='RGB'))
+                       clip_len=2, num_clips=1, modality='RGB',
+                       frame_interval=4))
+
+
+def test_traj_len_is_the_frame_interval_unless_set(square_video):
+    """The one traj_len of a pipeline: SampleFrames' frame_interval, so a
+    trajectory ends at its tubelet's second sampled frame."""
+    sample = dict(filename=square_video, clip_len=4, num_clips=1,
+                  modality='RGB', start_index=0)
+    pipeline = Compose([
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=4, frame_interval=3,
+             num_clips=1, test_mode=True),
+        dict(type='DecordDecodeWithTrajectoryFrames')
+    ])
+    assert pipeline(dict(sample))['traj_len'] == 3
+    bare = Compose([dict(type='DecordInit'),
+                    dict(type='DecordDecodeWithTrajectoryFrames')])
+    with pytest.raises(KeyError, match="square.mp4: .* frame_interval "
+                       r"\(SampleFrames sets it\).*set traj_len"):
+        bare(dict(sample, frame_inds=np.array([0, 4, 8, 12])))
 
 
 @pytest.mark.parametrize('source', ['online', 'lucas_kanade'])

@@ -48,7 +48,7 @@ def test_sizes_come_from_the_parts(vqgan):
     model = MODELS.build(tiny_mam2(vqgan))
     assert model.regressor.num_tokens == 8 and model.regressor.embed_dims == 48
     assert model.neck.encoder_to_decoder.in_features == 48
-    assert (model.head.num_codes, model.head.num_classes) == (2, 32)
+    assert (model.head.codes_per_token, model.head.num_classes) == (2, 32)
     assert model.motion_head.pred.out_features == 1536
 
 
@@ -71,9 +71,10 @@ def test_masked_pixels_never_reach_the_predictions(vqgan):
         changed[0, 0, :, :2, :16, :16] += 3.  # token (0, 0, 0): masked
         before = model.predict(video.detach(), samples())
         after = model.predict(changed, samples())
-    assert torch.equal(before[0].pred, after[0].pred)
-    assert not torch.equal(model.motion_generator(video[:, 0].detach()),
-                           model.motion_generator(changed[:, 0]))
+    assert torch.equal(before[0].pred_code, after[0].pred_code)
+    assert not torch.equal(
+        model.motion_generator.targets(video[:, 0].detach()),
+        model.motion_generator.targets(changed[:, 0]))
 
 
 def test_the_regressor_leaves_visible_latents_as_they_are():
@@ -90,7 +91,8 @@ def test_the_regressor_leaves_visible_latents_as_they_are():
 
 
 def test_cross_entropy_by_hand():
-    head = CodePredictionHead(in_channels=1, num_codes=2, num_classes=3)
+    head = CodePredictionHead(in_channels=1, codes_per_token=2,
+                              num_classes=3)
     with torch.no_grad():
         head.pred.weight.copy_(torch.tensor([[0.], [1.], [2.]] * 2))
         head.pred.bias.zero_()
@@ -101,5 +103,10 @@ def test_cross_entropy_by_hand():
     log_z = math.log(1 + math.e + math.e**2)
     expected = ((log_z - 2) + (log_z - 0)) / 2
     assert loss.item() == pytest.approx(expected, rel=1e-6)
-    with pytest.raises(ValueError, match=r'\(num_codes\)'):
+    # A token weight scales its term.
+    weighted = head.loss(x, target, torch.tensor([[False, True]]),
+                         torch.tensor([[5., 0.25]]))['loss_code']
+    assert weighted.item() == pytest.approx(0.25 * expected, rel=1e-6)
+    assert torch.equal(head.predict(x), torch.tensor([[[2, 2]]]))
+    with pytest.raises(ValueError, match=r'\(codes_per_token\)'):
         head.loss(x, target[..., :1], torch.tensor([[False, True]]))

@@ -18,7 +18,7 @@ def test_the_real_f16_architecture_tokenizes_224_px_into_14x14_codes(
     reference = save_random_vqgan(path, F16_DDCONFIG, 256, 1024)
     tokenizer = VQGANTokenizer(str(path), tubelet_size=1)
     frame = torch.rand(1, 3, 1, 224, 224) * 255
-    codes = tokenizer((frame - MEAN) / STD)
+    codes = tokenizer.targets((frame - MEAN) / STD)
     assert codes.shape == (1, 14 * 14, 1) and codes.dtype == torch.int64
     expected = reference.codes(frame[:, :, 0] / 127.5 - 1)
     assert torch.equal(codes[0, :, 0], expected.flatten())
@@ -30,9 +30,9 @@ def test_codes_of_a_token_are_its_frames_codes_at_its_patch(tmp_path):
     reference = save_random_vqgan(path)
     tokenizer = VQGANTokenizer(str(path), ddconfig=TINY_DDCONFIG,
                                embed_dim=8, n_embed=32)
-    assert tokenizer.out_channels == 2 and tokenizer.num_classes == 32
+    assert tokenizer.head_sizes() == dict(codes_per_token=2, num_classes=32)
     video = torch.rand(2, 3, 4, 32, 48) * 255
-    codes = tokenizer((video - MEAN) / STD)  # 2 x 2 x 3 tokens
+    codes = tokenizer.targets((video - MEAN) / STD)  # 2 x 2 x 3 tokens
     assert codes.shape == (2, 12, 2)
     per_frame = reference.codes(
         video.permute(0, 2, 1, 3, 4).flatten(0, 1) / 127.5 - 1).reshape(
@@ -42,7 +42,8 @@ def test_codes_of_a_token_are_its_frames_codes_at_its_patch(tmp_path):
     assert len(codes.unique()) > 3  # random codebook: codes vary
     first = VQGANTokenizer(str(path), ddconfig=TINY_DDCONFIG, embed_dim=8,
                            n_embed=32, frames='first')
-    assert torch.equal(first((video - MEAN) / STD), codes[..., :1])
+    target, weight = first((video - MEAN) / STD)
+    assert torch.equal(target, codes[..., :1]) and weight is None
 
 
 def test_the_tokenizer_is_frozen_and_stays_in_eval(tmp_path):

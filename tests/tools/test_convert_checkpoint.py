@@ -23,8 +23,8 @@ from torch import nn
 
 from mme_mmaction.checkpoints import (convert_state_dict, extract_state_dict,
                                       infer_grid, stored_clip)
-from mme_mmaction.models import (MaskedMotionEncoder, MMEDecoder,
-                                 MMEPretrainHead)
+from mme_mmaction.models import (MaskedMotionEncoder, MaskedRegressionHead,
+                                 MMEDecoder)
 from mme_mmaction.models.utils import resample_pos_embed
 
 from tiny_models import TINY_MME
@@ -75,7 +75,7 @@ def release_pretrain(encoder, decoder, heads, decoder_prefix='decoder.0.',
                      head_names=RELEASE_HEADS, pixel_head=True):
     """A release pre-training checkpoint: ``ckpt['model']``, no pos_embed.
 
-    ``heads`` (an ``MMEPretrainHead``) gives the prediction MLPs, stored
+    ``heads`` (:func:`release_heads`) gives the prediction MLPs, stored
     under ``head_names``; ``pixel_head`` adds VideoMAE's pixel head.
     """
     model = {
@@ -103,10 +103,23 @@ def pretrain_parts():
     decoder = randomized(
         MMEDecoder(num_tokens=8, in_channels=48, embed_dims=24, num_heads=3),
         1)
-    heads = randomized(
-        MMEPretrainHead(in_channels=24, hidden_channels=32, traj_channels=32,
-                        hog_channels=108), 5)
+    heads = randomized(release_heads(*(
+        MaskedRegressionHead(in_channels=24, out_channels=width,
+                             hidden_channels=32) for width in (32, 108))), 5)
     return encoder, decoder, heads
+
+
+def release_heads(traj_head, hog_head):
+    """The release's two prediction MLPs (named as RELEASE_HEADS' keys) of
+    our trajectory and HOG heads."""
+    return nn.ModuleDict(dict(traj_pred=traj_head.pred,
+                              hog_pred=hog_head.pred))
+
+
+def mme_predictions(model, x, mask):
+    """(trajectory, HOG) predictions of an MME model's masked tokens."""
+    features = model.neck(model.backbone(x, mask), mask)
+    return model.motion_head(features), model.head(features)
 
 
 def recognizer_cfg(num_frames=4, img_size=32, **backbone):
@@ -143,11 +156,11 @@ def test_release_pretraining_checkpoint_to_mme(pretrain_parts, decoder_prefix,
     model = MODELS.build(TINY_MME)
     model.load_state_dict(state, strict=True)
     for part, source in (('backbone', encoder), ('neck', decoder),
-                         ('head', heads)):
+                         ('motion_head.pred', heads.traj_pred),
+                         ('head.pred', heads.hog_pred)):
         for name, value in source.state_dict().items():
             torch.testing.assert_close(
-                getattr(model, part).state_dict()[name], value, rtol=0,
-                atol=0)
+                model.state_dict()[f'{part}.{name}'], value, rtol=0, atol=0)
     assert report.source_format == 'videomae_pretrain'
     assert report.unmapped == [decoder_prefix + PIXEL_HEAD]
     assert report.dropped == []
@@ -292,7 +305,8 @@ def test_our_mme_checkpoint_to_a_recognizer_at_8_frames_and_48_px():
     assert report.source_format == 'mmaction'
     assert report.unmapped == []
     assert set(report.dropped) == {
-        k for k in source if k.startswith(('neck.', 'head.', 'backbone.norm.'))
+        k for k in source
+        if k.startswith(('neck.', 'head.', 'motion_head.', 'backbone.norm.'))
     }
     assert report.missing == [
         'backbone.fc_norm.bias', 'backbone.fc_norm.weight',
@@ -353,8 +367,9 @@ def test_converted_release_checkpoint_predicts_like_the_original(tmp_path):
     """Release layout out of a model, converted back: the same masked
     predictions, and the strict load a continued pre-training needs."""
     original = randomized(MODELS.build(TINY_MME), 6)
-    ckpt = release_pretrain(original.backbone, original.neck, original.head,
-                            pixel_head=False)
+    ckpt = release_pretrain(original.backbone, original.neck,
+                            release_heads(original.motion_head,
+                                          original.head), pixel_head=False)
     ckpt['args'] = argparse.Namespace(model='pretrain_mme_base', lr=1.5e-4)
     src, dst = tmp_path / 'release.pth', tmp_path / 'mme.pth'
     torch.save(ckpt, src)
@@ -368,10 +383,8 @@ def test_converted_release_checkpoint_predicts_like_the_original(tmp_path):
     x = torch.randn(2, 3, 4, 32, 32)
     mask = torch.tensor([[1, 0, 1, 1] * 2, [0, 1, 1, 1] * 2]).bool()
     with torch.no_grad():
-        expected = original.head(original.neck(original.backbone(x, mask),
-                                               mask))
-        got = converted.eval().head(
-            converted.neck(converted.backbone(x, mask), mask))
+        expected = mme_predictions(original, x, mask)
+        got = mme_predictions(converted.eval(), x, mask)
     for ours, theirs in zip(got, expected):
         assert (ours - theirs).norm() <= 1e-4 * theirs.norm()
 
@@ -382,10 +395,10 @@ def test_two_candidate_heads_of_one_kind_stay_unmapped(pretrain_parts):
     ckpt['model'].update({'head_traj_2.' + k: v for k, v in
                           heads.traj_pred.state_dict().items()})
     state, report = convert_state_dict(ckpt['model'], 'mme', token_grid=GRID)
-    assert [k for k in state if k.startswith('head.traj_pred')] == []
-    assert sorted(k for k in state if k.startswith('head.hog_pred')) == [
-        f'head.hog_pred.{p}' for p in ('0.bias', '0.weight', '2.bias',
-                                       '2.weight')]
+    assert [k for k in state if k.startswith('motion_head.')] == []
+    assert sorted(k for k in state if k.startswith('head.')) == [
+        f'head.pred.{p}' for p in ('0.bias', '0.weight', '2.bias',
+                                   '2.weight')]
     assert len(report.unmapped) == 8 and all(
         k.startswith(('head_traj.', 'head_traj_2.')) for k in report.unmapped)
 

@@ -38,12 +38,12 @@ def test_a_dict_replaces_a_none_entry(pan_config):
     pipeline = pan_config.train_dataloader.dataset.pipeline
     mask = find_step(pipeline, 'TubeMaskGenerator')
     cfg = tool.apply_settings(
-        pan_config, {'model.head.traj_act_cfg': {'type': 'Tanh'}, 'lr': 1.,
+        pan_config, {'model.motion_head.act_cfg': {'type': 'Tanh'}, 'lr': 1.,
                      f'train_dataloader.dataset.pipeline.{mask}.mask_ratio':
                      0.25})
-    assert cfg.model.head.traj_act_cfg == {'type': 'Tanh'}
+    assert cfg.model.motion_head.act_cfg == {'type': 'Tanh'}
     assert cfg.train_dataloader.dataset.pipeline[mask].mask_ratio == 0.25
-    assert pan_config.model.head.traj_act_cfg is None  # a copy
+    assert pan_config.model.motion_head.act_cfg is None  # a copy
 
 
 def test_baselines_agree_with_the_baseline_tool_and_training_learns(

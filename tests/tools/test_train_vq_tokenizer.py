@@ -71,7 +71,7 @@ def test_the_checkpoint_tokenizes_as_the_trained_model_quantises(trained):
     images = tool.centre_frames(next(iter(frames.values())), 64)
     _, _, expected, _ = model(images)
     video = ((images + 1) * 127.5).permute(1, 0, 2, 3)[None]
-    codes = tokenizer((video - MEAN) / STD)
+    codes = tokenizer.targets((video - MEAN) / STD)
     # Unit-norm codes: taming's Euclidean look-up equals the cosine one.
     assert torch.equal(codes.flatten(), expected)
     norms = model.quantize.embedding.weight.norm(dim=1)

@@ -53,17 +53,17 @@ def test_patch_std_removes_the_pan(pan_video):
 def test_zero_baseline_is_the_heads_loss_of_a_zero_prediction(pan_video):
     cfg = _cfg(pan_video, 'none')
     model = MODELS.build(cfg.model)
-    head, generator = model.head, model.motion_generator
-    torch.nn.init.zeros_(head.traj_pred[-2].weight)
-    torch.nn.init.zeros_(head.traj_pred[-2].bias)
+    head, generator = model.motion_head, model.motion_generator
+    torch.nn.init.zeros_(head.pred[-2].weight)
+    torch.nn.init.zeros_(head.pred[-2].bias)
     sample = DATASETS.build(cfg.train_dataloader.dataset)[0]['data_samples']
     err_zero, _, _, num_masked = baselines.sample_errors(generator, sample)
     mask = torch.as_tensor(sample.mask)[None]
-    traj, validity = generator(torch.as_tensor(sample.trajectories)[None],
-                               torch.as_tensor(sample.traj_valid)[None])
-    losses = head.loss(
-        torch.randn(1, int(mask.sum()), 24), traj, validity,
-        torch.rand(1, mask.shape[1], 108), mask)
+    traj, validity = generator.targets(
+        torch.as_tensor(sample.trajectories)[None],
+        torch.as_tensor(sample.traj_valid)[None])
+    losses = head.loss(torch.randn(1, int(mask.sum()), 24), traj, mask,
+                       validity)
     assert losses['loss_traj'].item() == pytest.approx(
         0.5 * err_zero / num_masked, rel=1e-5)
 
@@ -71,8 +71,8 @@ def test_zero_baseline_is_the_heads_loss_of_a_zero_prediction(pan_video):
 def test_a_model_without_trajectories_is_refused(pan_video):
     cfg = _cfg(pan_video, 'none')
     cfg.model = dict(cfg.model, type='MaskedVideoPretrainer',
-                     motion_generator=None,
-                     head=dict(type='PixelPretrainHead'),
+                     motion_generator=None, motion_head=None,
+                     head=dict(type='MaskedRegressionHead'),
                      target_generator=dict(type='PixelTargetGenerator'))
     with pytest.raises(TypeError, match='MaskedVideoPretrainer makes no '
                        'trajectory targets'):
@@ -83,8 +83,8 @@ def test_a_checkpoint_predicting_zero_scores_the_zero_baseline(
         pan_video, tmp_path):
     cfg = _cfg(pan_video, 'none')
     model = MODELS.build(cfg.model)
-    torch.nn.init.zeros_(model.head.traj_pred[-2].weight)
-    torch.nn.init.zeros_(model.head.traj_pred[-2].bias)
+    torch.nn.init.zeros_(model.motion_head.pred[-2].weight)
+    torch.nn.init.zeros_(model.motion_head.pred[-2].bias)
     checkpoint = tmp_path / 'zero_motion.pth'
     torch.save({'state_dict': model.state_dict()}, checkpoint)
     out = baselines.trajectory_loss_baselines(
@@ -92,7 +92,7 @@ def test_a_checkpoint_predicting_zero_scores_the_zero_baseline(
     assert out['model'] == pytest.approx(out['zero'], rel=1e-5)
 
     # A model that predicts something is scored on its own predictions.
-    torch.nn.init.constant_(model.head.traj_pred[-2].bias, 1.0)
+    torch.nn.init.constant_(model.motion_head.pred[-2].bias, 1.0)
     torch.save({'state_dict': model.state_dict()}, checkpoint)
     out = baselines.trajectory_loss_baselines(
         cfg, num_samples=3, checkpoint=str(checkpoint))
@@ -111,8 +111,8 @@ def test_cli_reports_a_finished_run(pan_video, tmp_path):
     config = tmp_path / 'tiny.py'
     cfg.dump(str(config))
     model = MODELS.build(cfg.model)
-    torch.nn.init.zeros_(model.head.traj_pred[-2].weight)
-    torch.nn.init.zeros_(model.head.traj_pred[-2].bias)
+    torch.nn.init.zeros_(model.motion_head.pred[-2].weight)
+    torch.nn.init.zeros_(model.motion_head.pred[-2].bias)
     work = tmp_path / 'run'
     (work / '20260101_000000' / 'vis_data').mkdir(parents=True)
     torch.save({'state_dict': model.state_dict()}, work / 'epoch_2.pth')

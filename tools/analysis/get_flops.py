@@ -1,8 +1,9 @@
 """FLOPs and parameters of a pre-training or recognition model.
 
 For a masked pre-training config the count covers what one training step
-runs forward: the encoder on the visible tokens only, the decoder and the
-head (target generators are not counted). For a recognizer it covers the
+runs forward: the encoder on the visible tokens only (and MAM2's
+regressor), every decoder once and every head (target generators are not
+counted). For a recognizer it covers the
 backbone and the head on one clip.
 
 Example:
@@ -26,15 +27,16 @@ from mme_mmaction.launch import add_cfg_options, load_config
 
 
 class PretrainStep(nn.Module):
-    """Encoder on visible tokens, decoder, head: one pre-training forward."""
+    """Encoder on visible tokens, decoders, heads: one pre-training
+    forward, as ``MaskedVideoPretrainer.loss`` runs it."""
 
     def __init__(self, model: MaskedVideoPretrainer) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, clip: Tensor, mask: Tensor):
-        feats = self.model.neck(self.model.backbone(clip, mask), mask)
-        return self.model.head(feats)
+    def forward(self, clip: Tensor, mask: Tensor) -> List[Tensor]:
+        latent = self.model.encode(clip, mask)
+        return [head(x) for x, head, _ in self.model.decode(latent, mask)]
 
 
 def sdpa_flops(inputs: List[Any], outputs: List[Any]) -> int:

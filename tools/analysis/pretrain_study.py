@@ -69,8 +69,8 @@ MME_TOY = 'configs/mme/vit-tiny_toy.py'
 ARMS = {
     'random': None,
     'videomae': ('configs/videomae/vit-tiny_toy_pixel.py', {}),
-    'hog': (MME_TOY, {'model.head.loss_weights.traj': 0.}),
-    'traj': (MME_TOY, {'model.head.loss_weights.hog': 0.}),
+    'hog': (MME_TOY, {'model.motion_head.loss_weight': 0.}),
+    'traj': (MME_TOY, {'model.head.loss_weight': 0.}),
     'mme_faithful': ('configs/mme/vit-tiny_toy_faithful.py', {}),
     'mme': (MME_TOY, {}),
     'motionmae': ('configs/motionmae/vit-tiny_toy_motionmae.py', {}),
@@ -230,7 +230,7 @@ def run_arm(arm: str, seed: int, a: argparse.Namespace, pre_root: str,
         checkpoint = last_checkpoint(pre_dir)
         init = {'model.backbone.init_cfg.checkpoint': checkpoint}
         if Config.fromfile(osp.join(ROOT, config)).model.type == 'MME' and \
-                options.get('model.head.loss_weights.traj', 1) > 0:
+                options.get('model.motion_head.loss_weight', 1) > 0:
             losses_file = osp.join(pre_dir, 'trajectory_losses.json')
             if not osp.isfile(losses_file):
                 with open(losses_file, 'w') as f:

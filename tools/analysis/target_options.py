@@ -129,10 +129,10 @@ def train_and_score(cfg: Config, train_clips: List[dict],
             data = model.data_preprocessor(pseudo_collate([clip]), False)
             clips, mask = model._clips_and_mask(data['inputs'],
                                                 data['data_samples'])
-            x = model.neck(model.backbone(clips, mask), mask)
-            pred = model.head(x)[0][0].float()
-            target, valid = model._trajectory_targets(data['data_samples'],
-                                                      clips)
+            x = model.neck(model.encode(clips, mask), mask)
+            pred = model.motion_head(x)[0].float()
+            target, valid = model.motion_generator(clips,
+                                                   data['data_samples'])
             target, valid, mask = target[0], valid[0], mask[0]
             seen = ~mask & valid.bool()
             copied = target[seen].mean(0) if seen.any() else torch.zeros_like(

@@ -57,15 +57,16 @@ def target_stats(cfg: Config, num_samples: int = 32, seed: int = 0,
         grid = (frames // generator.tubelet_size,
                 height // generator.patch_size, width // generator.patch_size)
         mask = torch.as_tensor(np.asarray(sample.mask)).bool()
-        traj, valid = motion(
+        traj, valid = motion.targets(
             torch.as_tensor(np.asarray(sample.trajectories))[None],
             torch.as_tensor(np.asarray(sample.traj_valid))[None])
         stats['trajectory'].add(traj[0], valid[0].bool(), mask, grid)
-        hog = generator(clips)[0]
+        hog = generator.targets(clips)[0]
         stats['hog'].add(hog, torch.ones(len(hog), dtype=torch.bool), mask,
                          grid)
     out = {name: s.summary() for name, s in stats.items()}
-    out['loss weights'] = dict(model.head.loss_weights)
+    out['loss weights'] = dict(traj=model.motion_head.loss_weight,
+                               hog=model.head.loss_weight)
     return out
 
 

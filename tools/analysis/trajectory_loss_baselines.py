@@ -59,7 +59,7 @@ def sample_errors(generator: torch.nn.Module, sample) -> np.ndarray:
         over masked tokens, validity-weighted, loss weight not applied),
         valid masked tokens, masked tokens.
     """
-    target, valid = generator(
+    target, valid = generator.targets(
         torch.as_tensor(np.asarray(sample.trajectories))[None],
         torch.as_tensor(np.asarray(sample.traj_valid))[None])
     target, valid = target[0], valid[0]
@@ -101,9 +101,8 @@ def trajectory_loss_baselines(cfg: Config,
     """Trajectory loss of motion-blind predictors on a config's data.
 
     Args:
-        cfg (Config): A pre-training config of a model with a
-            ``TrajectoryTargetGenerator`` and a head with
-            ``loss_weights['traj']`` (MME).
+        cfg (Config): A pre-training config of a model whose motion
+            target is a ``TrajectoryTargetGenerator`` (MME).
         num_samples (int): Clips to draw (without replacement where the
             dataset is large enough).
         seed (int): Seed of the clip choice and of the pipeline's draws.
@@ -139,7 +138,7 @@ def trajectory_loss_baselines(cfg: Config,
             model_total += model_loss(model, packed) * errors[3]
     err_zero, err_mean, valid_masked, num_masked = totals
     num_masked = max(num_masked, 1)
-    scale = model.head.loss_weights['traj'] / num_masked
+    scale = model.motion_head.loss_weight / num_masked
     out = {
         'zero': err_zero * scale,
         'visible mean': err_mean * scale,

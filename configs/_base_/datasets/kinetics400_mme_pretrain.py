@@ -11,7 +11,7 @@ ann_file_train = 'data/kinetics400/kinetics400_train_list_videos.txt'
 train_pipeline = [
     dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1),
-    dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4),
+    dict(type='DecordDecodeWithTrajectoryFrames'),
     dict(type='Resize', scale=(-1, 256)),
     dict(
         type='MultiScaleCrop',

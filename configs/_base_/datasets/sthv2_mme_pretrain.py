@@ -14,7 +14,7 @@ ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
 train_pipeline = [
     dict(type='CheckedDecordInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=2, num_clips=1),
-    dict(type='DecordDecodeWithTrajectoryFrames', traj_len=2),
+    dict(type='DecordDecodeWithTrajectoryFrames'),
     dict(type='Resize', scale=(-1, 256)),
     dict(
         type='MultiScaleCrop',

@@ -25,13 +25,8 @@ model = dict(
         embed_dim=256,
         n_embed=1024,
         frames='all'),
-    motion_generator=dict(
-        _delete_=True,
-        type='FrameDifferenceTarget',
-        patch_size=16,
-        tubelet_size=2,
-        gap=1),
+    motion_generator=dict(type='FrameDifferenceTarget', gap=1),
     motion_neck=dict(
         type='MaskedTokenDecoder', embed_dims=384, depth=4, num_heads=6),
-    motion_head=dict(type='PixelPretrainHead', loss_name='diff'),
+    motion_head=dict(type='MaskedRegressionHead', loss_name='diff'),
     align_weight=0.)

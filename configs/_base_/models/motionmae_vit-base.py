@@ -6,12 +6,7 @@ _base_ = ['./videomae_vit-base.py']
 
 model = dict(
     type='MotionMAE',
-    motion_generator=dict(
-        _delete_=True,
-        type='FrameDifferenceTarget',
-        patch_size=16,
-        tubelet_size=2,
-        gap=1),
+    motion_generator=dict(type='FrameDifferenceTarget', gap=1),
     motion_neck=dict(
         type='MMEDecoder', embed_dims=384, depth=4, num_heads=6),
-    motion_head=dict(type='PixelPretrainHead', loss_name='diff'))
+    motion_head=dict(type='MaskedRegressionHead', loss_name='diff'))

@@ -1,7 +1,7 @@
 """Decoding with errors that name the video, and of trajectory frames."""
 import io
 import os.path as osp
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import cv2
 import decord
@@ -129,18 +129,21 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
     through raw frames ``s, s+1, ..., s+traj_len`` (docs/method.md §4.2).
     The union of those and the sampled frames is decoded once, in one
     ``get_batch``.
-    It is the one place a pipeline sets ``traj_len`` and ``tubelet_size``:
-    both travel with the sample to ``TrajectoryTarget`` and its source.
+    It is the one place a pipeline sets ``traj_len`` (by default the
+    clip's ``frame_interval``, so that a trajectory ends at its tubelet's
+    second sampled frame) and ``tubelet_size``: both travel with the sample
+    to ``TrajectoryTarget`` and its source.
 
     Required keys: ``video_reader``, ``frame_inds``, ``clip_len``,
-    ``num_clips``, ``filename``.
+    ``num_clips``, ``filename``; ``frame_interval`` without ``traj_len``.
     Added keys: ``imgs``, ``original_shape``, ``img_shape``, ``traj_len``,
     ``tubelet_size``; with ``raw_frames``, ``traj_frames`` (K, H, W) uint8
     grey raw frames and ``traj_frame_map`` (T', traj_len + 1) int indices
     into ``traj_frames``.
 
     Args:
-        traj_len (int): Raw-frame steps per trajectory. Defaults to 4.
+        traj_len (int, optional): Raw-frame steps per trajectory. Defaults
+            to None: the sample's ``frame_interval`` (``SampleFrames``').
         tubelet_size (int): Sampled frames per tubelet. Defaults to 2.
         raw_frames (bool): Decode the raw frames the online source tracks
             through. False for stored trajectories, which need only the
@@ -150,7 +153,8 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
             ``'skip'`` logs, counts and skips the sample.
     """
 
-    def __init__(self, traj_len: int = 4, tubelet_size: int = 2,
+    def __init__(self, traj_len: Optional[int] = None,
+                 tubelet_size: int = 2,
                  raw_frames: bool = True,
                  on_bad_input: str = 'error') -> None:
         DecordDecode.__init__(self, mode='accurate')
@@ -170,15 +174,21 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
             raise ValueError(f'{filename}: clip of {len(frame_inds)} frames '
                              f'is not a multiple of tubelet_size='
                              f'{self.tubelet_size}.')
+        if self.traj_len is None and 'frame_interval' not in results:
+            raise KeyError(
+                f'{filename}: DecordDecodeWithTrajectoryFrames takes traj_len '
+                "from the sample's frame_interval (SampleFrames sets it), "
+                'which this pipeline lacks: set traj_len.')
+        traj_len = self.traj_len or results['frame_interval']
         starts = frame_inds[::self.tubelet_size]
-        traj_inds = starts[:, None] + np.arange(self.traj_len + 1)
+        traj_inds = starts[:, None] + np.arange(traj_len + 1)
         reader = results['video_reader']
         total = results.get('total_frames', len(reader))
         if traj_inds.max() >= total:
             raise BadInputError(
                 f'{filename}: video has {total} frames but the trajectories '
                 f'need frame {traj_inds.max()} (tubelets start at '
-                f'{starts.tolist()}, traj_len={self.traj_len}); lower '
+                f'{starts.tolist()}, traj_len={traj_len}); lower '
                 'frame_interval or traj_len, or drop short videos.')
 
         raw = traj_inds.ravel() if self.raw_frames else traj_inds[:0, 0]
@@ -201,7 +211,7 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
             results['traj_frame_map'] = traj_map.reshape(traj_inds.shape)
         results['original_shape'] = frames.shape[1:3]
         results['img_shape'] = frames.shape[1:3]
-        results['traj_len'] = self.traj_len
+        results['traj_len'] = traj_len
         results['tubelet_size'] = self.tubelet_size
         return results
 

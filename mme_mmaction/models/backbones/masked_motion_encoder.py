@@ -63,6 +63,7 @@ class MaskedMotionEncoder(VisionTransformer):
             **arch,
             **kwargs)
         self.num_layers = len(self.blocks)
+        self.patch_size = patch_size
         self.tubelet_size = tubelet_size
         self.token_grid = (num_frames // tubelet_size, *self.grid_size)
         self.num_tokens = math.prod(self.token_grid)

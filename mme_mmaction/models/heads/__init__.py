@@ -1,5 +1,5 @@
+from .base import MaskedTokenHead
 from .code_head import CodePredictionHead
-from .mme_head import MMEPretrainHead
-from .pixel_head import PixelPretrainHead
+from .regression_head import MaskedRegressionHead
 
-__all__ = ['CodePredictionHead', 'MMEPretrainHead', 'PixelPretrainHead']
+__all__ = ['CodePredictionHead', 'MaskedRegressionHead', 'MaskedTokenHead']

@@ -1,3 +1,4 @@
+from .base import TargetGenerator
 from .frame_difference import FrameDifferenceTarget
 from .hog import HOGGenerator
 from .pixel import PixelTargetGenerator
@@ -9,7 +10,7 @@ from .vqgan import VQGANTokenizer
 
 __all__ = [
     'FrameDifferenceTarget', 'HOGGenerator', 'PixelTargetGenerator',
-    'TRAJ_NORMS', 'TrajectoryTargetGenerator', 'normalize_trajectory_tokens',
-    'VQGANTokenizer', 'patch_std', 'token_validity', 'trajectory_channels',
-    'trajectory_tokens'
+    'TRAJ_NORMS', 'TargetGenerator', 'TrajectoryTargetGenerator',
+    'VQGANTokenizer', 'normalize_trajectory_tokens', 'patch_std',
+    'token_validity', 'trajectory_channels', 'trajectory_tokens'
 ]

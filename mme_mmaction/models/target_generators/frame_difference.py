@@ -1,14 +1,14 @@
 """The motion target of MotionMAE and MAM2: differences of nearby frames."""
 import torch
 from mmaction.registry import MODELS
-from mmengine.model import BaseModule
 from torch import Tensor
 
+from .base import TargetGenerator
 from .patchify import normalize_per_token, patchify
 
 
 @MODELS.register_module()
-class FrameDifferenceTarget(BaseModule):
+class FrameDifferenceTarget(TargetGenerator):
     """Signed differences of the sampled frames, per token.
 
     Our definition (docs/siblings.md §1.4 and §4.2; neither paper publishes
@@ -18,8 +18,10 @@ class FrameDifferenceTarget(BaseModule):
     temporal difference, MAM2 RGB difference.
 
     Args:
-        patch_size (int): Spatial side of a token. Defaults to 16.
-        tubelet_size (int): Frames per token. Defaults to 2.
+        patch_size (int): Spatial side of a token; a model sets it from
+            its backbone. Defaults to 16.
+        tubelet_size (int): Frames per token; a model sets it from its
+            backbone. Defaults to 2.
         gap (int): Frames between the two of a difference. Defaults to 1.
         absolute (bool): ``|D|`` instead of ``D``. Defaults to False.
         patch_norm (bool): Standardise each token and colour like the pixel
@@ -67,7 +69,7 @@ class FrameDifferenceTarget(BaseModule):
         return torch.cat([first, diff], dim=2)
 
     @torch.no_grad()
-    def forward(self, video: Tensor) -> Tensor:
+    def targets(self, video: Tensor) -> Tensor:
         """Per-token difference targets.
 
         Args:

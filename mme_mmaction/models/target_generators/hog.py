@@ -6,11 +6,12 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 from mmaction.registry import MODELS
-from mmengine.model import BaseModule
+
+from .base import TargetGenerator
 
 
 @MODELS.register_module()
-class HOGGenerator(BaseModule):
+class HOGGenerator(TargetGenerator):
     """Per-channel HOG appearance target of Masked Motion Encoding.
 
     For every tubelet only its last frame (index ``tubelet_size * t +
@@ -21,35 +22,38 @@ class HOGGenerator(BaseModule):
     ``theta = 0``; a horizontal edge has ``theta = 90 deg``). Each pixel
     votes its magnitude linearly into the two nearest of ``nbins`` bins
     centred at ``0, pi / nbins, ...`` (wrapping from the last bin to bin 0),
-    and the histograms are averaged over ``cell_size`` x ``cell_size``
-    cells without block normalisation.
+    and the histograms are averaged over ``pool`` x ``pool`` cells
+    without block normalisation.
 
     Args:
         nbins (int): Number of orientation bins. Defaults to 9.
-        cell_size (int): Side of a histogram cell in pixels. Defaults to 8.
-        patch_size (int): Spatial side of a token. Defaults to 16.
-        tubelet_size (int): Temporal size of a token. Defaults to 2.
+        pool (int): Side of a histogram cell in pixels (mmpretrain's name).
+            Defaults to 8.
+        patch_size (int): Spatial side of a token; a model sets it from its
+            backbone. Defaults to 16.
+        tubelet_size (int): Temporal size of a token; a model sets it from
+            its backbone. Defaults to 2.
         in_channels (int): Number of input colour channels. Defaults to 3.
         init_cfg (dict or list[dict], optional): Initialisation config.
     """
 
     def __init__(self,
                  nbins: int = 9,
-                 cell_size: int = 8,
+                 pool: int = 8,
                  patch_size: int = 16,
                  tubelet_size: int = 2,
                  in_channels: int = 3,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if patch_size % cell_size != 0:
+        if patch_size % pool != 0:
             raise ValueError(f'patch_size ({patch_size}) must be divisible '
-                             f'by cell_size ({cell_size}).')
+                             f'by pool ({pool}).')
         self.nbins = nbins
-        self.cell_size = cell_size
+        self.pool = pool
         self.patch_size = patch_size
         self.tubelet_size = tubelet_size
         self.in_channels = in_channels
-        self.cells_per_patch = patch_size // cell_size
+        self.cells_per_patch = patch_size // pool
         self.out_channels = in_channels * nbins * self.cells_per_patch**2
 
         # Fixed, non-learnable filters: a learnable/biased Sobel would let
@@ -63,7 +67,7 @@ class HOGGenerator(BaseModule):
             persistent=False)
 
     @torch.no_grad()
-    def forward(self, video: torch.Tensor) -> torch.Tensor:
+    def targets(self, video: torch.Tensor) -> torch.Tensor:
         """Compute HOG targets.
 
         Args:
@@ -112,7 +116,7 @@ class HOGGenerator(BaseModule):
             hist.scatter_add_(2, lo.unsqueeze(2), (mag * w_lo).unsqueeze(2))
             hist.scatter_add_(2, hi.unsqueeze(2), (mag * w_hi).unsqueeze(2))
 
-            hist = F.avg_pool2d(hist.flatten(1, 2), self.cell_size)
+            hist = F.avg_pool2d(hist.flatten(1, 2), self.pool)
         return rearrange(
             hist,
             '(b t) (c bin) (h h2) (w w2) -> b (t h w) (c bin h2 w2)',

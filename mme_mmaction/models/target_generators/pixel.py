@@ -1,14 +1,14 @@
 """VideoMAE's pixel target: the patch-normalised pixels of every token."""
 import torch
 from mmaction.registry import MODELS
-from mmengine.model import BaseModule
 from torch import Tensor
 
+from .base import TargetGenerator
 from .patchify import normalize_per_token, patchify
 
 
 @MODELS.register_module()
-class PixelTargetGenerator(BaseModule):
+class PixelTargetGenerator(TargetGenerator):
     """Pixels of every tube, normalised per token and colour (VideoMAE).
 
     Per token and colour, the ``tubelet_size * patch_size**2`` values are
@@ -17,8 +17,10 @@ class PixelTargetGenerator(BaseModule):
     raw or dataset-normalised input.
 
     Args:
-        patch_size (int): Spatial patch size. Defaults to 16.
-        tubelet_size (int): Frames per token. Defaults to 2.
+        patch_size (int): Spatial patch size; a model sets it from its
+            backbone. Defaults to 16.
+        tubelet_size (int): Frames per token; a model sets it from its
+            backbone. Defaults to 2.
         normalize (bool): Standardise per token. Defaults to True.
         in_channels (int): Colour channels. Defaults to 3.
     """
@@ -32,7 +34,7 @@ class PixelTargetGenerator(BaseModule):
         self.out_channels = tubelet_size * patch_size**2 * in_channels
 
     @torch.no_grad()
-    def forward(self, video: Tensor) -> Tensor:
+    def targets(self, video: Tensor) -> Tensor:
         """Per-token pixel targets.
 
         Args:

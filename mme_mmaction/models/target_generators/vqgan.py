@@ -10,10 +10,10 @@ from typing import Dict, Optional, Sequence
 import torch
 from einops import rearrange
 from mmaction.registry import MODELS
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mme_mmaction.checkpoints.file_checks import check_checkpoint_file
+from .base import TargetGenerator
 
 #: taming-transformers' ImageNet VQGAN, f16 (``vqgan_imagenet_f16_1024`` and
 #: ``_16384`` differ only in ``n_embed``).
@@ -96,7 +96,7 @@ def load_encoding_state(path: str) -> Dict[str, Tensor]:
 
 
 @MODELS.register_module()
-class VQGANTokenizer(BaseModule):
+class VQGANTokenizer(TargetGenerator):
     """Frozen VQGAN codes of every token's frames.
 
     Each frame, un-normalised to [0, 255] and mapped to [-1, 1], goes
@@ -113,8 +113,10 @@ class VQGANTokenizer(BaseModule):
             :data:`F16_DDCONFIG`.
         embed_dim (int): Code width. Defaults to 256.
         n_embed (int): Codebook size. Defaults to 1024.
-        patch_size (int): Spatial side of a token. Defaults to 16.
-        tubelet_size (int): Frames per token. Defaults to 2.
+        patch_size (int): Spatial side of a token; a model sets it from its
+            backbone. Defaults to 16.
+        tubelet_size (int): Frames per token; a model sets it from its
+            backbone. Defaults to 2.
         frames (str): ``'all'`` (default) or ``'first'`` of each token.
         mean (Sequence[float]): Per-channel mean the data preprocessor
             subtracted, in [0, 255]. Defaults to ImageNet's.
@@ -156,25 +158,30 @@ class VQGANTokenizer(BaseModule):
         self.tubelet_size = tubelet_size
         self.frames = frames
         self.num_classes = n_embed
-        self.out_channels = tubelet_size if frames == 'all' else 1
+        self.codes_per_token = tubelet_size if frames == 'all' else 1
         self.register_buffer(
             'mean', torch.tensor(mean).view(1, -1, 1, 1, 1), persistent=False)
         self.register_buffer(
             'std', torch.tensor(std).view(1, -1, 1, 1, 1), persistent=False)
+
+    def head_sizes(self) -> Dict[str, int]:
+        """Codes per token and codebook size, for ``CodePredictionHead``."""
+        return dict(codes_per_token=self.codes_per_token,
+                    num_classes=self.num_classes)
 
     def train(self, mode: bool = True) -> 'VQGANTokenizer':
         """Stays in eval mode: the tokenizer is frozen."""
         return super().train(False)
 
     @torch.no_grad()
-    def forward(self, video: Tensor) -> Tensor:
+    def targets(self, video: Tensor) -> Tensor:
         """Codes of every token.
 
         Args:
             video (Tensor): (B, C, T, H, W) normalised clips.
 
         Returns:
-            Tensor: (B, N, out_channels) int64 codes in [0, n_embed), N
+            Tensor: (B, N, codes_per_token) int64 codes in [0, n_embed), N
             tokens in (t, h, w) order, the token's frames in time order.
         """
         step = 1 if self.frames == 'all' else self.tubelet_size
@@ -184,6 +191,6 @@ class VQGANTokenizer(BaseModule):
             x = rearrange(frames / 127.5 - 1, 'b c t h w -> (b t) c h w')
             z = self.quant_conv(self.encoder(x))
             _, _, (_, _, codes) = self.quantize(z)
-        codes = codes.reshape(b, t // self.out_channels, self.out_channels,
-                              *z.shape[-2:])
+        codes = codes.reshape(b, t // self.codes_per_token,
+                              self.codes_per_token, *z.shape[-2:])
         return rearrange(codes, 'b t q h w -> b (t h w) q')

@@ -28,20 +28,22 @@ class StoredTrajectories(TrajectorySource):
         root (str): Folder of the files.
         format (str): ``'ours'`` (default) or ``'release'``.
         video_root (str, optional): Folder the videos' keys are relative to.
-        cell_size (int): Spacing of the stored grid in raw pixels.
-            Defaults to 8 (the extraction tool's).
+        native_cell_size (int): Spacing of the stored grid in the video's
+            own pixels (the extraction's ``--cell-size``, recorded in its
+            ``manifest.json``; ``TrajectoryTarget.cell_size`` is in final
+            frame pixels). Defaults to 8 (the extraction tool's).
     """
 
     def __init__(self, root: str, format: str = 'ours',
                  video_root: Optional[str] = None,
-                 cell_size: int = 8) -> None:
+                 native_cell_size: int = 8) -> None:
         if format not in ('ours', 'release'):
             raise ValueError(f"format must be 'ours' or 'release', got "
                              f'{format!r}.')
         self.root = root
         self.format = format
         self.video_root = video_root
-        self.cell_size = cell_size
+        self.native_cell_size = native_cell_size
 
     def _read(self, results: Dict) -> Tuple[np.ndarray, np.ndarray, str]:
         """Stored (T', L, 2, Hg, Wg) fields, (T', Hg, Wg) validity, path."""
@@ -55,7 +57,7 @@ class StoredTrajectories(TrajectorySource):
             if self.format == 'release':
                 traj, valid = read_release_trajectories(path)
             else:
-                reader = TrajectoryReader(path, self.cell_size)
+                reader = TrajectoryReader(path, self.native_cell_size)
         except ValueError as error:
             raise BadInputError(str(error)) from error
         num_starts, steps = ((len(traj), traj.shape[1])
@@ -82,13 +84,14 @@ class StoredTrajectories(TrajectorySource):
         """See :meth:`TrajectorySource.read`."""
         fields, valid, path = self._read(results)
         orig_h, orig_w = results['original_shape']
-        grid = (orig_h // self.cell_size, orig_w // self.cell_size)
+        cell = self.native_cell_size
+        grid = (orig_h // cell, orig_w // cell)
         if fields.shape[-2:] != grid:
             raise BadInputError(
                 f'{path}: stored grid {fields.shape[-2:]} does not match the '
                 f'video ({orig_h}x{orig_w} gives {grid} cells of '
-                f'{self.cell_size}).')
-        points = seeds / self.cell_size  # grid point (i, j) at (j+.5, i+.5)
+                f'{cell}).')
+        points = seeds / cell  # grid point (i, j) at (j+.5, i+.5)
         inside = ((seeds >= 0) & (seeds < (orig_w, orig_h))).all(1)
         steps, valids = [], []
         for field, ok in zip(fields, valid):
@@ -105,4 +108,4 @@ class StoredTrajectories(TrajectorySource):
     def __repr__(self) -> str:
         return (f'StoredTrajectories(root={self.root!r}, '
                 f'format={self.format!r}, video_root={self.video_root!r}, '
-                f'cell_size={self.cell_size})')
+                f'native_cell_size={self.native_cell_size})')
