@@ -69,24 +69,28 @@ class MaskedVideoPretrainer(BaseModel):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if bool(motion_generator) != bool(motion_head):
+        if bool(motion_generator) != bool(motion_head) or (
+                motion_neck and not motion_generator):
             raise ValueError(
-                'model.motion_generator and model.motion_head go together: '
-                'set both (a motion target) or neither.')
+                'model.motion_generator and model.motion_head go together '
+                '(with model.motion_neck optional): set both (a motion '
+                'target) or none of the three.')
         self.backbone = MODELS.build(backbone)
         self.neck = self._build_decoder(neck, 'neck')
         self.target_generator = self._build_generator(target_generator,
                                                       'target_generator')
         self.head = self._build_head(head, 'head', self.neck,
                                      self.target_generator)
-        self.motion_neck = (self._build_decoder(motion_neck, 'motion_neck')
-                            if motion_neck else None)
-        self.motion_generator = (self._build_generator(
-            motion_generator, 'motion_generator')
-                                 if motion_generator else None)
-        self.motion_head = (self._build_head(
-            motion_head, 'motion_head', self.motion_neck or self.neck,
-            self.motion_generator) if motion_head else None)
+        self.motion_neck = self.motion_generator = self.motion_head = None
+        if motion_generator:
+            if motion_neck:
+                self.motion_neck = self._build_decoder(motion_neck,
+                                                       'motion_neck')
+            self.motion_generator = self._build_generator(
+                motion_generator, 'motion_generator')
+            self.motion_head = self._build_head(
+                motion_head, 'motion_head', self.motion_neck or self.neck,
+                self.motion_generator)
 
     def _build_decoder(self, cfg: dict, name: str) -> nn.Module:
         """A decoder over the encoder's tokens."""
