@@ -120,9 +120,12 @@ def test_sizes_come_from_the_parts_and_contradictions_are_named():
                        r'but its target generator \(TrajectoryTargetGenerator'
                        r'\) gives 32'):
         MODELS.build(wrong)
-    with pytest.raises(ValueError, match='motion_generator and '
-                       'model.motion_head go together'):
-        MODELS.build(dict(TINY_MME, motion_head=None))
+    for parts in (dict(motion_head=None),
+                  dict(motion_generator=None, motion_head=None,
+                       motion_neck=TINY_MME['neck'])):
+        with pytest.raises(ValueError, match='motion_generator and '
+                           'model.motion_head go together'):
+            MODELS.build(dict(TINY_MME, **parts))
 
 
 @pytest.mark.parametrize('shape, message', [
