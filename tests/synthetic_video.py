@@ -19,8 +19,10 @@ def moving_square(num_frames: int = 24,
                   square: int = 40,
                   start: Tuple[float, float] = (30., 50.),
                   velocity: Tuple[float, float] = (3., -2.),
-                  seed: int = 0) -> np.ndarray:
-    """A textured square moving at constant velocity over a still texture.
+                  seed: int = 0,
+                  lift: int = 0,
+                  pan: Tuple[int, int] = (0, 0)) -> np.ndarray:
+    """A textured square moving at constant velocity over a texture.
 
     Args:
         num_frames (int): Frames.
@@ -29,15 +31,24 @@ def moving_square(num_frames: int = 24,
         start (tuple[float, float]): (x, y) of its top-left corner.
         velocity (tuple[float, float]): (dx, dy) pixels per frame.
         seed (int): Texture seed.
+        lift (int): Grey levels added to the square's texture (clipped),
+            to set it apart from the background.
+        pan (tuple[int, int]): (dx, dy) whole pixels per frame the
+            background moves by, as under a panning camera.
 
     Returns:
         np.ndarray: (num_frames, H, W, 3) uint8 RGB frames.
     """
     height, width = size
-    background = texture(height, width, seed)
-    patch = texture(square, square, seed + 1)
+    margin = 2 * max(map(abs, pan)) * num_frames
+    scene = texture(height + margin, width + margin, seed)
+    patch = np.clip(texture(square, square, seed + 1).astype(np.int32) + lift,
+                    0, 255).astype(np.uint8)
     frames = []
     for i in range(num_frames):
+        x0 = margin // 2 - pan[0] * i
+        y0 = margin // 2 - pan[1] * i
+        background = scene[y0:y0 + height, x0:x0 + width]
         # Sub-pixel placement by warping keeps the motion exact.
         x = start[0] + velocity[0] * i
         y = start[1] + velocity[1] * i
@@ -62,6 +73,30 @@ def camera_pan(num_frames: int = 12,
     big = texture(96, 96, seed=5)
     return np.stack([
         big[20 + pan[1] * i:52 + pan[1] * i, 8 + pan[0] * i:72 + pan[0] * i]
+        for i in range(num_frames)
+    ])
+
+
+def panned_shots(num_frames: int = 24,
+                 cut: int = 10,
+                 size: Tuple[int, int] = (64, 96),
+                 pan: Tuple[int, int] = (2, -1)) -> np.ndarray:
+    """Two shots with a hard cut: a window panning by ``pan`` px per frame
+    over one texture for frames ``0 .. cut-1``, then over another texture.
+
+    No occlusion: every point that stays in view is tracked exactly, so
+    only the cut breaks trajectories.
+
+    Returns:
+        np.ndarray: (num_frames, H, W, 3) uint8 RGB frames.
+    """
+    height, width = size
+    margin = 2 * max(map(abs, pan)) * num_frames
+    shots = [texture(height + margin, width + margin, seed) for seed in (7, 8)]
+    x0 = y0 = margin // 2
+    return np.stack([
+        shots[i >= cut][y0 + pan[1] * i:y0 + pan[1] * i + height,
+                        x0 + pan[0] * i:x0 + pan[0] * i + width]
         for i in range(num_frames)
     ])
 

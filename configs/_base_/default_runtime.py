@@ -17,8 +17,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'),
     visualization=dict(type='ClipVisualizationHook', enable=False))
-# Stops on an inf/NaN loss before a poisoned checkpoint is saved.
-custom_hooks = [dict(type='FiniteLossHook')]
+# Stops on an inf/NaN loss before a poisoned checkpoint is saved; logs per
+# epoch how many trajectories crossed a shot cut.
+custom_hooks = [dict(type='FiniteLossHook'), dict(type='TrajectoryCheckHook')]
 
 # Distributed backend: mmengine's default, nccl, where CUDA exists; gloo
 # without it (AnyDeviceRunner). Set env_cfg.dist_cfg to choose another.

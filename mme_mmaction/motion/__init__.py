@@ -2,6 +2,7 @@
 
 Plain numpy / OpenCV / torch code with no registries.
 """
+from .consistency import PhotometricCheck
 from .dense import native_grid_trajectories
 from .flow import DEFAULT_FLOW, OpticalFlow
 from .lucas_kanade import LucasKanadeTracker
@@ -13,8 +14,8 @@ from .storage import (ReleaseFlowReader, TrajectoryReader, dequantize_flow,
                       write_release_trajectories, write_trajectories)
 
 __all__ = [
-    'DEFAULT_FLOW', 'LucasKanadeTracker', 'OpticalFlow', 'bilinear_sample',
-    'inside_frame',
+    'DEFAULT_FLOW', 'LucasKanadeTracker', 'OpticalFlow', 'PhotometricCheck',
+    'bilinear_sample', 'inside_frame',
     'native_grid_trajectories', 'cell_centres', 'track_points',
     'ReleaseFlowReader', 'TrajectoryReader', 'dequantize_flow',
     'quantize_flow', 'read_manifest', 'read_release_trajectories',

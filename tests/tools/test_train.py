@@ -63,6 +63,8 @@ def test_train_py_trains_and_saves_a_checkpoint(single_process_run):
     work_dir, log = single_process_run
     assert len(losses(log)) == 3 and all(x > 0 for x in losses(log))
     assert (work_dir / 'epoch_1.pth').exists()
+    # 9 clips of 4 tubelets; the toy videos have no cuts.
+    assert 'Trajectory check, epoch 1: 0 of 36 tubelets span a shot cut' in log
     assert 'Checkpoints and logs are in' in log
 
 
@@ -112,6 +114,8 @@ def test_dist_train_sh_runs_two_cpu_processes(toy_data, tmp_path):
     assert 'GPU number' not in log and "'backend': 'nccl'" not in log
     # 9 videos over 2 ranks of batch 3: 2 iterations, logged by rank 0.
     assert len(losses(log)) == 2
+    # The check's counts are summed over both ranks' 5 clips (one padded).
+    assert 'Trajectory check, epoch 1: 0 of 40 tubelets' in log
     assert (tmp_path / 'epoch_1.pth').exists()
 
 

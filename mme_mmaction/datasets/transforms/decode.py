@@ -137,9 +137,10 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
     Required keys: ``video_reader``, ``frame_inds``, ``clip_len``,
     ``num_clips``, ``filename``; ``frame_interval`` without ``traj_len``.
     Added keys: ``imgs``, ``original_shape``, ``img_shape``, ``traj_len``,
-    ``tubelet_size``; with ``raw_frames``, ``traj_frames`` (K, H, W) uint8
-    grey raw frames and ``traj_frame_map`` (T', traj_len + 1) int indices
-    into ``traj_frames``.
+    ``tubelet_size``, ``traj_frames`` (K, H, W) uint8 grey raw frames,
+    ``traj_ends`` (T', 2) int indices into ``traj_frames`` of every
+    trajectory's first and last raw frame; with ``raw_frames`` also
+    ``traj_frame_map`` (T', traj_len + 1) indices of all its raw frames.
 
     Args:
         traj_len (int, optional): Raw-frame steps per trajectory. Defaults
@@ -147,7 +148,8 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
         tubelet_size (int): Sampled frames per tubelet. Defaults to 2.
         raw_frames (bool): Decode the raw frames the online source tracks
             through. False for stored trajectories, which need only the
-            sampled frames. Defaults to True.
+            sampled frames and each trajectory's last frame. Defaults to
+            True.
         on_bad_input (str): ``'error'`` (default) raises when the video is
             shorter than the trajectories need or cannot be decoded;
             ``'skip'`` logs, counts and skips the sample.
@@ -191,9 +193,13 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
                 f'{starts.tolist()}, traj_len={traj_len}); lower '
                 'frame_interval or traj_len, or drop short videos.')
 
-        raw = traj_inds.ravel() if self.raw_frames else traj_inds[:0, 0]
+        # Every source's trajectories are checked on their first and last
+        # raw frames (TrajectoryTarget); the last is a sampled frame when
+        # traj_len is the stride, so checking stored trajectories costs no
+        # extra decoding then.
+        raw = traj_inds if self.raw_frames else traj_inds[:, [0, -1]]
         wanted, inverse = np.unique(
-            np.concatenate([frame_inds, raw]), return_inverse=True)
+            np.concatenate([frame_inds, raw.ravel()]), return_inverse=True)
         try:
             frames = reader.get_batch(wanted).asnumpy()
         except DECORDError as error:
@@ -202,13 +208,15 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
         results['video_reader'] = None
 
         results['imgs'] = list(frames[inverse[:len(frame_inds)]])
+        in_traj, traj_map = np.unique(
+            inverse[len(frame_inds):], return_inverse=True)
+        results['traj_frames'] = np.stack([
+            cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in in_traj
+        ])
+        traj_map = traj_map.reshape(raw.shape)
+        results['traj_ends'] = traj_map[:, [0, -1]]
         if self.raw_frames:
-            in_traj, traj_map = np.unique(
-                inverse[len(frame_inds):], return_inverse=True)
-            results['traj_frames'] = np.stack([
-                cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in in_traj
-            ])
-            results['traj_frame_map'] = traj_map.reshape(traj_inds.shape)
+            results['traj_frame_map'] = traj_map
         results['original_shape'] = frames.shape[1:3]
         results['img_shape'] = frames.shape[1:3]
         results['traj_len'] = traj_len

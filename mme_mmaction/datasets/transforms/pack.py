@@ -23,12 +23,14 @@ class PackPretrainInputs(PackActionInputs):
 
     Args:
         meta_keys (Sequence[str]): Meta information kept in the data
-            sample. Defaults to ``('img_shape', 'filename')``: the file
-            names the batch in errors.
+            sample, where present. Defaults to ``('img_shape', 'filename',
+            'traj_checks')``: the file names the batch in errors, the
+            trajectory checks' counts are logged per epoch.
     """
 
     FIELDS = ('mask', 'trajectories', 'traj_valid')
 
     def __init__(self,
-                 meta_keys: Sequence[str] = ('img_shape', 'filename')) -> None:
+                 meta_keys: Sequence[str] = ('img_shape', 'filename',
+                                             'traj_checks')) -> None:
         super().__init__(meta_keys=meta_keys, algorithm_keys=self.FIELDS)

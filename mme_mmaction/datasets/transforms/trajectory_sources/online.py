@@ -17,7 +17,7 @@ class OnlineFlow(TrajectorySource):
     decoded, at the final frame's scale (shorter side at least
     ``min_flow_size``, never above native).
 
-    Reads and removes ``traj_frames`` and ``traj_frame_map`` of the sample.
+    Reads ``traj_frames`` and ``traj_frame_map`` of the sample.
 
     Args:
         flow (dict, optional): :class:`~mme_mmaction.motion.OpticalFlow`
@@ -52,13 +52,13 @@ class OnlineFlow(TrajectorySource):
 
     def read(self, results: Dict, seeds: np.ndarray) -> Tracks:
         """See :meth:`TrajectorySource.read`."""
-        if 'traj_frames' not in results:
+        if 'traj_frame_map' not in results:
             raise KeyError(
                 f'{results.get("filename")}: the online trajectory source '
                 'needs the raw frames DecordDecodeWithTrajectoryFrames '
                 'decodes with raw_frames=True.')
-        frames = results.pop('traj_frames')
-        frame_map = results.pop('traj_frame_map')
+        frames = results['traj_frames']
+        frame_map = results['traj_frame_map']
         x0, y0, x1, y1 = self._region(results, *frames.shape[1:])
         region = np.array([x1 - x0, y1 - y0], dtype=np.float64)
         scale = np.maximum(crop_scale(results),
