@@ -1,5 +1,5 @@
 """Tube masking (docs/method.md §3) and per-slice random masking."""
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 from mmaction.registry import TRANSFORMS
@@ -40,6 +40,18 @@ class TubeMaskGenerator(BaseTransform):
 
     def transform(self, results: Dict) -> Dict:
         """Add ``results['mask']``."""
+        num_slices, grid, num_masked = self._token_grid(results)
+        results['mask'] = self._draw(num_slices, grid[0] * grid[1],
+                                     num_masked).reshape(-1)
+        return results
+
+    def _token_grid(self, results: Dict) -> Tuple[int, Tuple[int, int], int]:
+        """Slices, (H', W') and masked patches per slice of a sample.
+
+        Raises:
+            ValueError: If the clip does not divide into tubes, or the ratio
+                masks no patch of it.
+        """
         height, width = results['img_shape']
         clip_len = results['clip_len']
         if height % self.patch_size or width % self.patch_size or \
@@ -59,9 +71,7 @@ class TubeMaskGenerator(BaseTransform):
                 f'{clip_len}x{height}x{width} clip '
                 f'(patch_size={self.patch_size}), so there is nothing to '
                 f'predict. Use mask_ratio >= {1 / num_patches:.4g}.')
-        results['mask'] = self._draw(clip_len // self.tubelet_size,
-                                     num_patches, num_masked).reshape(-1)
-        return results
+        return clip_len // self.tubelet_size, grid, num_masked
 
     @staticmethod
     def _random_slice(num_patches: int, num_masked: int) -> np.ndarray:
