@@ -358,6 +358,11 @@ COMMANDS = {
         f'fine-tunes {K400_VIT_B} from a 1600-epoch pre-training'),
     'tools/dist_train.sh configs/motionmae/vitb_ssv2_motionmae.py 8': Parse(
         f'MotionMAE {SSV2_VIT_B}, 8 processes'),
+    'tools/dist_train.sh configs/mgmae/vitb_ssv2_mgmae.py 8': Parse(
+        f'MGMAE-style {SSV2_VIT_B}, 8 processes'),
+    'python tools/train.py configs/mgmae/vit-tiny_toy_mgmae.py': Run(
+        creates='work_dirs/vit-tiny_toy_mgmae/epoch_1.pth',
+        append=SMALL_PRETRAIN, after=(TOY,)),
     'python tools/convert_checkpoint.py RELEASE.pth mme_vitb.pth --to '
     'recognizer': Parse('needs the release\'s checkpoint'),
     'python tools/analysis/trajectory_loss_baselines.py '

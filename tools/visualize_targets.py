@@ -2,9 +2,10 @@
 
 Runs a pre-training pipeline on one clip of a video and writes pictures of
 what the model is asked to predict: the sampled frames, optical flow,
-trajectories (a PNG and a GIF over the tubelets), the tube mask and the HOG
-of one frame; with a checkpoint also the model's predictions beside the
-targets.
+trajectories (a PNG and a GIF over the tubelets), the pipeline's mask, the
+tube mask beside the two motion-guided masks (``masks.png``: their visible
+patches move with the content) and the HOG of one frame; with a checkpoint
+also the model's predictions beside the targets.
 
 Without ``--config`` a built-in pipeline that suits any video is used: 16
 frames with stride 4 (a smaller stride, then fewer frames, if the video is
@@ -30,7 +31,8 @@ import mme_mmaction  # noqa: F401  (before mmaction.models: compat fixes)
 from mmaction.registry import MODELS
 from mme_mmaction.launch import add_cfg_options, load_config
 from mme_mmaction.visualization import (draw_flow, draw_frames, draw_hog,
-                                        draw_mask, draw_predictions,
+                                        draw_mask, draw_mask_comparison,
+                                        draw_predictions,
                                         draw_trajectories, predict,
                                         sample_clip)
 
@@ -78,6 +80,7 @@ def visualize(video: str,
     draw_trajectories(clip, out / 'trajectories.png',
                       out / 'trajectories.gif', written)
     draw_mask(clip, out / 'mask.png', written)
+    draw_mask_comparison(clip, seed, out / 'masks.png', written)
     draw_hog(clip, generator, out / 'hog.png', written)
     if checkpoint is not None:
         draw_predictions(clip, predict(cfg, checkpoint, clip),

@@ -71,3 +71,48 @@ def without_trajectories(pipeline: Pipeline) -> List[dict]:
     return remove_step(
         replace_step(pipeline, 'DecordDecodeWithTrajectoryFrames', checked),
         'TrajectoryTarget')
+
+
+MASK_STEPS = ('TubeMaskGenerator', 'SliceRandomMaskGenerator')
+# Trajectories for a mask alone: one track per patch over one raw step,
+# carried to the next slice at constant velocity, by the cheapest source
+# (docs/masking.md).
+MASK_ONLY_TRAJECTORIES = dict(
+    type='TrajectoryTarget', source=dict(type='lucas_kanade'))
+
+
+def with_motion_guided_mask(pipeline: Pipeline, mode: str = 'warp',
+                            **options) -> List[dict]:
+    """The pipeline with its tube or per-slice mask replaced by a
+    ``MotionGuidedMaskGenerator`` of ``mode`` with the same ratio and sizes.
+
+    A pipeline that tracks nothing (:func:`without_trajectories`) gets
+    trajectories back for the mask alone: the decode step reads one raw
+    step per tubelet, and a ``TrajectoryTarget`` with one cell per patch
+    runs just before the mask.
+
+    Args:
+        pipeline (Sequence[dict]): A pre-training pipeline.
+        mode (str): ``'warp'`` or ``'motion'``.
+        **options: Further ``MotionGuidedMaskGenerator`` arguments.
+    """
+    types = [step['type'] for step in pipeline]
+    masks = [name for name in MASK_STEPS if name in types]
+    if len(masks) != 1:
+        raise ValueError(f'The pipeline has {len(masks)} of the mask steps '
+                         f'{MASK_STEPS}, not one: {types}.')
+    old = pipeline[find_step(pipeline, masks[0])]
+    mask = dict(old, type='MotionGuidedMaskGenerator', mode=mode, **options)
+    pipeline = replace_step(pipeline, masks[0], mask)
+    if 'TrajectoryTarget' in types:
+        return pipeline
+    checked = pipeline[find_step(pipeline, 'CheckedDecordDecode')]
+    decode = dict(type='DecordDecodeWithTrajectoryFrames', traj_len=1,
+                  tubelet_size=mask.get('tubelet_size', 2))
+    if 'on_bad_input' in checked:
+        decode['on_bad_input'] = checked['on_bad_input']
+    track = dict(MASK_ONLY_TRAJECTORIES,
+                 cell_size=mask.get('patch_size', 16))
+    return insert_before(
+        replace_step(pipeline, 'CheckedDecordDecode', decode),
+        'MotionGuidedMaskGenerator', track)

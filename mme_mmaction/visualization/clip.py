@@ -15,6 +15,8 @@ DEFAULT_CLIP_LEN = 16
 DEFAULT_INTERVAL = 4
 DEFAULT_TRAJ_LEN = 4
 DEFAULT_SHORT_SIDE = 224
+MASK_STEPS = ('TubeMaskGenerator', 'SliceRandomMaskGenerator',
+              'MotionGuidedMaskGenerator')
 
 
 @dataclass
@@ -28,7 +30,9 @@ class Clip:
         frame_inds (np.ndarray): (T,) raw index of every frame.
         traj_len (int): Trajectory steps L.
         tubelet (int): Frames per tubelet.
-        patch (int): Patch side of the tube mask.
+        mask_step (dict): The pipeline's mask step (any of
+            :data:`MASK_STEPS`).
+        patch (int): Patch side of the mask.
     """
 
     results: Dict
@@ -37,6 +41,7 @@ class Clip:
     frame_inds: np.ndarray
     traj_len: int
     tubelet: int
+    mask_step: Dict
     patch: int
 
 
@@ -87,12 +92,13 @@ def _default_pipeline(height: int, width: int) -> List[dict]:
     ]
 
 
-def _find(pipeline: Sequence[dict], name: str) -> dict:
-    """The first step of type ``name``; an error naming it if absent."""
+def _find(pipeline: Sequence[dict], *names: str) -> dict:
+    """The first step of a type in ``names``; an error naming them if
+    absent."""
     for step in pipeline:
-        if step['type'] == name:
+        if step['type'] in names:
             return step
-    raise ValueError(f'The pipeline has no {name}.')
+    raise ValueError(f'The pipeline has no {" or ".join(names)}.')
 
 
 def sample_clip(video: str, cfg: Optional[Config], start: int,
@@ -120,7 +126,8 @@ def sample_clip(video: str, cfg: Optional[Config], start: int,
         sampler = _find(pipeline, 'SampleFrames')
         clip_len, interval = sampler['clip_len'], sampler['frame_interval']
     decode = _find(pipeline, 'DecordDecodeWithTrajectoryFrames')
-    traj_len = decode.get('traj_len', DEFAULT_TRAJ_LEN)
+    # An upper bound: the decode step's, else the (possibly lowered) stride.
+    traj_len = decode.get('traj_len') or interval
     tubelet = decode.get('tubelet_size', 2)
     clip_len, interval = choose_sampling(
         total, start, clip_len, interval, traj_len, tubelet,
@@ -151,11 +158,13 @@ def sample_clip(video: str, cfg: Optional[Config], start: int,
         if results is None:
             raise ValueError(f'{transform!r} skipped the sample (its '
                              "on_bad_input is 'skip'); see the log.")
+    mask_step = _find(pipeline, *MASK_STEPS)
     return Clip(
         results=results,
         packing=packing,
         frames=np.stack(results['imgs']).astype(np.uint8),
         frame_inds=np.asarray(results['frame_inds']).reshape(-1),
-        traj_len=traj_len,
+        traj_len=results['traj_len'],
         tubelet=tubelet,
-        patch=_find(pipeline, 'TubeMaskGenerator').get('patch_size', 16))
+        mask_step=mask_step,
+        patch=mask_step.get('patch_size', 16))

@@ -1,4 +1,4 @@
-"""Matplotlib figures without pyplot: grids, panels, saving, frames, mask."""
+"""Matplotlib figures without pyplot: grids, panels, saving, frames."""
 import math
 from pathlib import Path
 from typing import List, Tuple
@@ -57,20 +57,4 @@ def draw_frames(clip: Clip, path: Path, written: List[str]) -> None:
     fig, axes = grid(len(clip.frames), *clip.frames.shape[1:3])
     for ax, frame, index in zip(axes, clip.frames, clip.frame_inds):
         show_image(ax, frame, f'frame {index}')
-    save(fig, path, written)
-
-
-def draw_mask(clip: Clip, path: Path, written: List[str]) -> None:
-    """The frames with their masked patches greyed out."""
-    mask = clip.results['mask']
-    num, height, width = clip.frames.shape[:3]
-    patches = mask.reshape(num // clip.tubelet, height // clip.patch,
-                           width // clip.patch)
-    pixels = patches.repeat(clip.patch, 1).repeat(clip.patch, 2)[..., None]
-    fig, axes = grid(num, height, width)
-    for i, (ax, frame) in enumerate(zip(axes, clip.frames)):
-        grey = (0.2 * frame + 0.8 * 128).astype(np.uint8)
-        show_image(ax, np.where(pixels[i // clip.tubelet], grey, frame),
-                   f'frame {clip.frame_inds[i]}: {int(patches[0].sum())} of '
-                   f'{patches[0].size} patches masked')
     save(fig, path, written)

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mme_mmaction.datasets.pipeline_steps import (find_step, insert_before,
                                                   remove_step, replace_step,
                                                   update_step,
+                                                  with_motion_guided_mask,
                                                   without_trajectories)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,33 @@ def test_without_trajectories_keeps_the_skip_policy():
     assert without_trajectories(pipeline) == [
         dict(type='CheckedDecordDecode', on_bad_input='skip'),
         dict(type='C')]
+
+
+def test_a_motion_guided_mask_replaces_the_mask_and_tracks_if_needed():
+    tracked = [dict(type='DecordDecodeWithTrajectoryFrames'),
+               dict(type='TrajectoryTarget', cell_size=8),
+               dict(type='TubeMaskGenerator', mask_ratio=0.7, patch_size=32),
+               dict(type='FormatShape')]
+    assert with_motion_guided_mask(tracked, 'motion', random_share=0.2) == [
+        *tracked[:2],
+        dict(type='MotionGuidedMaskGenerator', mask_ratio=0.7, patch_size=32,
+             mode='motion', random_share=0.2), tracked[3]]
+    # Without trajectories: tracked again, one cell per patch, for the mask.
+    pixels = without_trajectories(
+        [dict(type='DecordDecodeWithTrajectoryFrames', on_bad_input='skip'),
+         *tracked[1:]])
+    assert types(with_motion_guided_mask(pixels)) == [
+        'DecordDecodeWithTrajectoryFrames', 'TrajectoryTarget',
+        'MotionGuidedMaskGenerator', 'FormatShape']
+    decode, track, mask, _ = with_motion_guided_mask(pixels)
+    assert decode == dict(type='DecordDecodeWithTrajectoryFrames',
+                          traj_len=1, tubelet_size=2, on_bad_input='skip')
+    assert track['cell_size'] == 32 and mask['mode'] == 'warp'
+    slices = [dict(type='CheckedDecordDecode'),
+              dict(type='SliceRandomMaskGenerator', mask_ratio=0.9)]
+    assert with_motion_guided_mask(slices)[2]['mask_ratio'] == 0.9
+    with pytest.raises(ValueError, match='0 of the mask steps'):
+        with_motion_guided_mask(tracked[:2])
 
 
 def _indexed_base_pipelines(source: str):

@@ -15,7 +15,8 @@ from synthetic_video import moving_square, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY_CONFIG = ROOT / 'configs/mme/vit-tiny_toy.py'
-PNGS = ('frames.png', 'flow.png', 'trajectories.png', 'mask.png', 'hog.png')
+PNGS = ('frames.png', 'flow.png', 'trajectories.png', 'mask.png',
+        'masks.png', 'hog.png')
 
 
 def load_tool():
@@ -47,6 +48,34 @@ def test_real_video_gives_every_picture(shared_video, tmp_path):
     assert trajectories.std() > 20
     assert (trajectories.shape != frames.shape
             or np.abs(trajectories - frames).mean() > 5)
+
+
+def test_motion_guided_masks_move_where_the_tube_mask_stays(
+        tmp_path, monkeypatch):
+    """masks.png: one row per mask, one panel per slice; the tube mask
+    greys the same patches in every slice, the warp mask follows the
+    moving square, so its greyed patches change."""
+    from mme_mmaction.visualization import masks
+    video = write_video(tmp_path / 'square.mp4', moving_square(num_frames=32))
+    figures = []
+    save = masks.save
+    monkeypatch.setattr(masks, 'save', lambda fig, *args: (
+        figures.append(fig), save(fig, *args)))
+    vis.visualize(str(video), str(tmp_path / 'out'))
+    clip = visualization.sample_clip(str(video), None, 0, 0)
+    firsts = clip.frames[::clip.tubelet].astype(np.float32)
+    panels = np.array([ax.get_images()[0].get_array() for ax in
+                       figures[-1].axes if ax.get_images()], np.float32)
+    changed = np.abs(panels.reshape(3, len(firsts), *firsts.shape[1:]) -
+                     firsts).sum(-1) > 0
+    rows, cols = firsts.shape[1] // clip.patch, firsts.shape[2] // clip.patch
+    greyed = changed.reshape(3, len(firsts), rows, clip.patch, cols,
+                             clip.patch).any(axis=(3, 5))
+    tube, warp, motion = greyed
+    assert (tube == tube[0]).all()
+    assert not (warp == warp[0]).all() and not (motion == motion[0]).all()
+    for row in greyed:  # every slice greys the same share
+        assert len(set(row.sum(axis=(1, 2)).tolist())) == 1
 
 
 @pytest.mark.parametrize('config, unit', [

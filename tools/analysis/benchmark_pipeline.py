@@ -6,6 +6,10 @@ repeated rounds:
 - ms per clip of the VideoMAE pipeline (decode + crop + mask, the baseline)
   and of the MME pipeline with each trajectory source, and the median of the
   per-round ratios to the baseline;
+- what the trajectory check (on by default) costs, and what trajectories
+  made only for a motion-guided mask add to the VideoMAE pipeline;
+- ms per clip of each motion-guided mask over the tube mask, on the same
+  tracked clips (masks alone, interleaved);
 - how far each source's targets are from the default online flow's on the
   same clips (median end-point distance of the 4-step trajectories, final
   pixels, and the share of cells more than 1 px away);
@@ -22,6 +26,7 @@ Example:
     python tools/analysis/benchmark_pipeline.py --rounds 3 --clips 8
 """
 import argparse
+import copy
 import math
 import os.path as osp
 import random
@@ -37,6 +42,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
 import mme_mmaction  # noqa: F401  (registers the transforms)
+from mme_mmaction.datasets.pipeline_steps import MASK_ONLY_TRAJECTORIES
 from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow, cell_centres,
                                  native_grid_trajectories)
 from mme_mmaction.motion.storage import write_trajectories
@@ -66,6 +72,19 @@ SOURCES = {
 }
 REFERENCE = 'online, default DIS, whole frame'
 BASELINE = 'VideoMAE (decode + crop + mask)'
+UNCHECKED = {
+    f'{name}, no trajectory check': name
+    for name in (REFERENCE, 'lucas_kanade (default: crop + 10% margin)')
+}
+MASK_ONLY = ('VideoMAE + trajectories for a motion-guided mask (lucas_kanade, '
+             '16 px cells, 1 step)')
+MASKS = {
+    'tube': dict(type='TubeMaskGenerator', mask_ratio=0.9),
+    'warp': dict(type='MotionGuidedMaskGenerator', mode='warp',
+                 mask_ratio=0.9),
+    'motion': dict(type='MotionGuidedMaskGenerator', mode='motion',
+                   mask_ratio=0.9),
+}
 FLOWS = {
     'dis-default (ultrafast, finest scale 1, 2 refinements)': DEFAULT_FLOW,
     'dis-ultrafast': dict(method='dis', preset='ultrafast'),
@@ -119,20 +138,64 @@ def training_pipelines(root: str) -> Dict[str, Compose]:
          *GEOMETRY, *TAIL]
     }
     for name in SOURCES:
-        head = decode_head(name)
-        pipelines[name] = [
-            head[0], *sample, head[1], *GEOMETRY,
-            dict(type='TrajectoryTarget', source=source_cfg(name, root)),
-            *TAIL
-        ]
+        pipelines[name] = tracking_pipeline(name, root, sample) + TAIL
+    for name, checked in UNCHECKED.items():
+        pipelines[name] = tracking_pipeline(checked, root, sample,
+                                            consistency=None) + TAIL
+    pipelines[MASK_ONLY] = [
+        dict(type='DecordInit'), *sample,
+        dict(type='DecordDecodeWithTrajectoryFrames', traj_len=1), *GEOMETRY,
+        dict(MASK_ONLY_TRAJECTORIES, cell_size=16), MASKS['warp'], TAIL[1]
+    ]
     return {name: Compose(steps) for name, steps in pipelines.items()}
 
 
+def tracking_pipeline(name: str, root: str, sample: List[dict],
+                      **options) -> List[dict]:
+    """Decode, crop and track with source ``name`` (no mask)."""
+    head = decode_head(name)
+    return [
+        head[0], *sample, head[1], *GEOMETRY,
+        dict(type='TrajectoryTarget', source=source_cfg(name, root),
+             **options)
+    ]
+
+
+def mask_ms(video: str, clips: int, rounds: int,
+            repeats: int = 20) -> Dict[str, np.ndarray]:
+    """ms per clip of every mask of :data:`MASKS` on the same tracked
+    clips (the default ViT-B source), per round, interleaved."""
+    tracked = Compose(tracking_pipeline(
+        'lucas_kanade (default: crop + 10% margin)', '', [
+            dict(type='SampleFrames', clip_len=16, frame_interval=4,
+                 num_clips=1)
+        ]))
+    random.seed(0)
+    np.random.seed(0)
+    samples = [tracked(dict(filename=video, start_index=0, modality='RGB'))
+               for _ in range(clips)]
+    masks = {name: Compose([cfg]) for name, cfg in MASKS.items()}
+    names = list(masks)
+    spent = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            copies = [copy.copy(s) for s in samples for _ in range(repeats)]
+            start = time.perf_counter()
+            for sample in copies:
+                masks[name](sample)
+            spent[name].append(1e3 * (time.perf_counter() - start) /
+                               len(copies))
+    return {name: np.array(ms) for name, ms in spent.items()}
+
+
 def one_tubelet(name: str, root: str, geometry: List[dict]) -> Compose:
-    """Decode one tubelet (raw frames s..s+4) and make its targets."""
+    """Decode one tubelet (raw frames s..s+4) and make its targets as the
+    source tracks them (no trajectory check: a tubelet across a cut would
+    have no valid cell to compare)."""
     return Compose([
         *decode_head(name), *geometry,
-        dict(type='TrajectoryTarget', source=source_cfg(name, root))
+        dict(type='TrajectoryTarget', source=source_cfg(name, root),
+             consistency=None)
     ])
 
 
@@ -315,6 +378,7 @@ def main() -> None:
                 spent, targets[name] = time_clips(pipelines[name], video,
                                                   args.clips)
                 seconds[name].append(spent)
+        masks = mask_ms(video, args.clips, args.rounds)
         squares = {name: square_reading(name, root, square)
                    for name in SOURCES}
         warps = warp_errors(video, root, list(range(0, 200, 25)))
@@ -331,13 +395,28 @@ def main() -> None:
         spent = np.array(seconds[name])
         ratios = spent / base
         accuracy = '-'
-        if name != BASELINE:
+        if name not in (BASELINE, MASK_ONLY):
             gaps = end_point_distances(targets[name], reference)
             accuracy = f'{np.median(gaps):.2f}, {np.mean(gaps > 1):.0%}'
         print(f'| {name} | {1e3 * np.median(spent):.1f} | '
               f'{1e3 * np.median(spent - base):+.1f} | '
               f'{np.median(ratios):.2f}x ({ratios.min():.2f}-'
               f'{ratios.max():.2f}) | {accuracy} |')
+    print('\nThe trajectory check: cost per clip (same source, checked '
+          'against unchecked, per-round ratios)')
+    print('| source | added ms/clip | checked / unchecked |')
+    print('|---|---|---|')
+    for unchecked, name in UNCHECKED.items():
+        spent, plain = np.array(seconds[name]), np.array(seconds[unchecked])
+        print(f'| {name} | {1e3 * np.median(spent - plain):+.1f} | '
+              f'{np.median(spent / plain):.3f}x |')
+    print(f'\nMasks alone on the same tracked clips (16x4, 224x224, 8x14x14 '
+          f'tokens, ratio 0.9), {args.rounds} interleaved rounds')
+    print('| mask | ms/clip | added over the tube mask, ms/clip |')
+    print('|---|---|---|')
+    for name, ms in masks.items():
+        print(f'| {name} | {np.median(ms):.3f} | '
+              f'{np.median(ms - masks["tube"]):+.3f} |')
     print(f'\nKnown motion ({SQUARE["side"]} px textured square moving '
           f'{SQUARE["velocity"]} px/frame, mp4v) and photometric '
           'consistency on the video (8 tubelets, 224x224 centre crop)')
