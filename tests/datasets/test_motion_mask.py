@@ -113,18 +113,30 @@ def test_motion_random_share_is_carried_and_counts_stay_exact(tracked):
 
 def test_most_moving_is_relative_to_the_median_motion():
     rng = np.random.default_rng(0)
-    motion = rng.normal(0, 0.1, (20, 2))
-    motion[[3, 7, 11]] += [2., -1.]
-    known = np.ones(20, dtype=bool)
+    motion = rng.normal(0, 0.1, (2, 20, 2))
+    motion[0, [3, 7, 11]] += [2., -1.]
+    motion[1, [0, 5, 6]] += [0., 3.]
+    known = np.ones((2, 20), dtype=bool)
     np.random.seed(1)
     chosen = most_moving(motion, known, 3)
     np.random.seed(1)
     panned = most_moving(motion + [-5., 3.], known, 3)
-    np.testing.assert_array_equal(np.flatnonzero(chosen), [3, 7, 11])
+    np.testing.assert_array_equal(np.flatnonzero(chosen[0]), [3, 7, 11])
+    np.testing.assert_array_equal(np.flatnonzero(chosen[1]), [0, 5, 6])
     np.testing.assert_array_equal(panned, chosen)
-    # Unknown motion ranks last, even where it is large.
-    known[7] = False
-    assert not most_moving(motion, known, 3)[7]
+    # Against the median of the known tokens (0 here), not their mean (17):
+    # the 3 px token ranks second; the unknown one's motion counts nowhere.
+    few = np.zeros((1, 7, 2))
+    few[0, 4:, 0] = [3., 100., -1000.]
+    seen = np.array([[True] * 6 + [False]])
+    np.testing.assert_array_equal(
+        np.flatnonzero(most_moving(few, seen, 2)), [4, 5])
+    # Unknown motion ranks last, even where it is large; a slice with none
+    # known is drawn at random.
+    known[0, 7] = False
+    known[1] = False
+    chosen = most_moving(motion, known, 3)
+    assert not chosen[0, 7] and chosen.sum(axis=1).tolist() == [3, 3]
 
 
 def test_settle_and_carry_keep_exact_counts():

@@ -89,10 +89,7 @@ class MotionGuidedMaskGenerator(TubeMaskGenerator):
             mask = ~carry(maps, base, num_patches - num_masked, anywhere)
         else:
             num_random = int(round(self.random_share * num_masked))
-            moving = np.stack([
-                most_moving(slice_motion, slice_known, num_masked - num_random)
-                for slice_motion, slice_known in zip(motion, known)
-            ])
+            moving = most_moving(motion, known, num_masked - num_random)
             mask = moving | carry(maps, base, num_random, ~moving)
         results['mask'] = mask.reshape(-1)
         return results
@@ -225,22 +222,29 @@ def carry(maps: List[np.ndarray], base: int, count: int,
 
 def most_moving(motion: np.ndarray, known: np.ndarray,
                 count: int) -> np.ndarray:
-    """The ``count`` tokens moving most against the median token.
+    """In every slice, the ``count`` tokens moving most against the slice's
+    median token.
 
     Args:
-        motion (np.ndarray): (N, 2) token motion.
-        known (np.ndarray): (N,) bool: the motion is known.
-        count (int): Tokens chosen.
+        motion (np.ndarray): (T', N, 2) token motion.
+        known (np.ndarray): (T', N) bool: the motion is known.
+        count (int): Tokens chosen per slice.
 
     Returns:
-        np.ndarray: (N,) bool; ties (and unknown motion, ranked last) are
-        broken at random.
+        np.ndarray: (T', N) bool; ties (and unknown motion, ranked last)
+        are broken at random.
     """
-    relative = np.full(len(motion), -np.inf)
-    if known.any():
-        camera = np.median(motion[known], axis=0)
-        relative[known] = np.linalg.norm(motion[known] - camera, axis=1)
-    order = np.lexsort((np.random.rand(len(motion)), -relative))
-    chosen = np.zeros(len(motion), dtype=bool)
-    chosen[order[:count]] = True
+    # Per-slice median of the known tokens: sorting puts the unknown (NaN)
+    # last, so the middle of the first ``n`` entries is the median.
+    ranked = np.sort(np.where(known[..., None], motion, np.nan), axis=1)
+    n = known.sum(axis=1)
+    middle = np.stack([np.maximum(n - 1, 0) // 2, n // 2], axis=1)
+    middle = np.minimum(middle, known.shape[1] - 1)[..., None]
+    camera = np.nan_to_num(np.take_along_axis(ranked, middle, axis=1).mean(
+        axis=1, keepdims=True))
+    relative = np.where(known, np.linalg.norm(motion - camera, axis=-1),
+                        -np.inf)
+    order = np.lexsort((np.random.rand(*known.shape), -relative), axis=-1)
+    chosen = np.zeros(known.shape, dtype=bool)
+    np.put_along_axis(chosen, order[:, :count], True, axis=1)
     return chosen
