@@ -32,7 +32,9 @@ def token_motion(trajectories: np.ndarray, valid: np.ndarray,
         slices, 2, height // k, k, width // k, k)
     weights = valid.reshape(slices, 1, height // k, k, width // k, k)
     count = weights.sum(axis=(3, 5))
-    mean = (total * weights).sum(axis=(3, 5)) / np.maximum(count, 1)
+    # Invalid cells may hold anything, NaN included: leave them out.
+    total = np.where(weights, total, 0.)
+    mean = total.sum(axis=(3, 5)) / np.maximum(count, 1)
     return mean.transpose(0, 2, 3, 1), count[:, 0] >= min_valid * k * k
 
 

@@ -10,7 +10,7 @@ def test_token_motion_averages_the_valid_cells_by_hand():
     traj = np.zeros((1, 2, 2, 2, 4))
     traj[0, :, 0] = 1.  # every cell: dx 1 per step, 2 in all
     traj[0, 0, 1, :, 2:] = 3.  # right token's cells: dy 3 in the 1st step
-    traj[0, 0, 0, 1, 3] = 9.  # an invalid cell's wild step
+    traj[0, 0, 0, 1, 3] = np.nan  # an invalid cell's step
     valid = np.ones((1, 2, 4), dtype=bool)
     valid[0, 1, 3] = False
     motion, known = token_motion(traj, valid, cells_per_patch=2)
