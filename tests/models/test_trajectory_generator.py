@@ -81,3 +81,26 @@ def test_a_cell_that_does_not_divide_the_patch_is_refused():
                        r'=6 must divide the backbone\'s patch_size=16'):
         TrajectoryTargetGenerator(cell_size=6)
     assert TrajectoryTargetGenerator(cell_size=4).cells_per_patch == 4
+
+
+def test_whole_pixels_truncates_and_clips_each_step_like_the_release():
+    """One token, L = 1: dx of the 4 sub-cells 0.7, -1.6, 2.2 and 25 px
+    read as 0, -1, 2 and 20 (toward zero, clipped); PatchStd of those by
+    hand: mean 5.25, unbiased std 9.9457."""
+    traj = torch.zeros(1, 1, 1, 2, 2, 2)
+    traj[0, 0, 0, 0] = torch.tensor([[0.7, -1.6], [2.2, 25.]])
+    valid = torch.ones(1, 1, 2, 2, dtype=torch.bool)
+    release = TrajectoryTargetGenerator(
+        traj_len=1, patch_std_min_std=0., whole_pixels=True)
+    target, _ = release.targets(traj, valid)
+    values = np.array([0., -1., 2., 20.])
+    expected = (values - values.mean()) / (values.std(ddof=1) + 2e-5)
+    np.testing.assert_allclose(target[0, 0, :4], expected, rtol=1e-5)
+    assert target[0, 0, 4:].abs().max() == 0  # dy: all 0
+    assert release.unit == 'PatchStd of whole-pixel steps'
+    # Sub-pixel motion vanishes: a 0.9 px shear is no target at all.
+    traj[0, 0, 0, 0] = torch.tensor([[0., 0.], [0., 0.9]])
+    assert release.targets(traj, valid)[0].abs().max() == 0
+    assert TrajectoryTargetGenerator(
+        traj_len=1, patch_std_min_std=0.).targets(traj, valid)[0].abs().max(
+        ) > 1

@@ -12,6 +12,9 @@ from .trajectory_norms import (normalize_trajectory_tokens,
                                trajectory_channels, trajectory_target_unit)
 from .trajectory_tokens import token_validity, trajectory_tokens
 
+#: Pixels the authors' code clipped every flow step to.
+RELEASE_CLIP = 20.
+
 
 @MODELS.register_module()
 class TrajectoryTargetGenerator(TargetGenerator):
@@ -44,6 +47,12 @@ class TrajectoryTargetGenerator(TargetGenerator):
             sub-cells differ by a pixel or more unchanged.
         scale (float): Pixels per target unit of ``'none'``, ``'log'`` and
             the mean channels of ``'patch_std_mean'``. Defaults to 1.
+        whole_pixels (bool): Truncate every step toward zero to whole
+            pixels and clip it to +-20 px before normalising, as the
+            authors' code read its flow (docs/method.md §4.2): with
+            ``norm='patch_std'`` and ``patch_std_min_std=0`` this is the
+            target their models trained on, not the formula of §4.4.
+            Defaults to False.
     """
 
     sample_keys = ('trajectories', 'traj_valid')
@@ -55,7 +64,8 @@ class TrajectoryTargetGenerator(TargetGenerator):
                  token_grid: Optional[Tuple[int, int, int]] = None,
                  norm: str = 'patch_std',
                  patch_std_min_std: float = 0.5,
-                 scale: float = 1.) -> None:
+                 scale: float = 1.,
+                 whole_pixels: bool = False) -> None:
         super().__init__()
         if scale <= 0:
             raise ValueError(f'scale must be positive, got {scale}.')
@@ -73,12 +83,14 @@ class TrajectoryTargetGenerator(TargetGenerator):
         self.norm = norm
         self.patch_std_min_std = patch_std_min_std
         self.scale = scale
+        self.whole_pixels = whole_pixels
 
     @property
     def unit(self) -> str:
         """str: What one target value measures (e.g. ``'px'``)."""
-        return trajectory_target_unit(self.norm, self.patch_std_min_std,
+        unit = trajectory_target_unit(self.norm, self.patch_std_min_std,
                                       self.scale)
+        return unit + (' of whole-pixel steps' if self.whole_pixels else '')
 
     def forward(
         self,
@@ -133,6 +145,8 @@ class TrajectoryTargetGenerator(TargetGenerator):
         k = self.cells_per_patch
         self._check_grid(trajectories.shape[1], trajectories.shape[-2:])
         tokens = trajectory_tokens(trajectories.float(), k)
+        if self.whole_pixels:
+            tokens = tokens.trunc().clamp(-RELEASE_CLIP, RELEASE_CLIP)
         target = normalize_trajectory_tokens(tokens, self.norm,
                                              self.patch_std_min_std,
                                              self.scale)
