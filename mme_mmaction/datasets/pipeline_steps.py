@@ -73,7 +73,26 @@ def without_trajectories(pipeline: Pipeline) -> List[dict]:
         'TrajectoryTarget')
 
 
-MASK_STEPS = ('TubeMaskGenerator', 'SliceRandomMaskGenerator')
+#: The steps that draw a pre-training mask.
+MASK_STEPS = ('TubeMaskGenerator', 'SliceRandomMaskGenerator',
+              'MotionGuidedMaskGenerator')
+
+
+def find_mask_step(pipeline: Pipeline) -> int:
+    """Index of the pipeline's one mask step (any of :data:`MASK_STEPS`).
+
+    Raises:
+        ValueError: If it has none or several, naming the types it has.
+    """
+    found = [i for i, step in enumerate(pipeline)
+             if step['type'] in MASK_STEPS]
+    if len(found) != 1:
+        raise ValueError(
+            f'The pipeline has {len(found)} of the mask steps {MASK_STEPS}, '
+            f'not one: {[step["type"] for step in pipeline]}.')
+    return found[0]
+
+
 # Trajectories for a mask alone: one track per patch over one raw step,
 # carried to the next slice at constant velocity, by the cheapest source
 # (docs/masking.md).
@@ -83,7 +102,7 @@ MASK_ONLY_TRAJECTORIES = dict(
 
 def with_motion_guided_mask(pipeline: Pipeline, mode: str = 'warp',
                             **options) -> List[dict]:
-    """The pipeline with its tube or per-slice mask replaced by a
+    """The pipeline with its mask step replaced by a
     ``MotionGuidedMaskGenerator`` of ``mode`` with the same ratio and sizes.
 
     A pipeline that tracks nothing (:func:`without_trajectories`) gets
@@ -96,15 +115,11 @@ def with_motion_guided_mask(pipeline: Pipeline, mode: str = 'warp',
         mode (str): ``'warp'`` or ``'motion'``.
         **options: Further ``MotionGuidedMaskGenerator`` arguments.
     """
-    types = [step['type'] for step in pipeline]
-    masks = [name for name in MASK_STEPS if name in types]
-    if len(masks) != 1:
-        raise ValueError(f'The pipeline has {len(masks)} of the mask steps '
-                         f'{MASK_STEPS}, not one: {types}.')
-    old = pipeline[find_step(pipeline, masks[0])]
-    mask = dict(old, type='MotionGuidedMaskGenerator', mode=mode, **options)
-    pipeline = replace_step(pipeline, masks[0], mask)
-    if 'TrajectoryTarget' in types:
+    index = find_mask_step(pipeline)
+    mask = dict(pipeline[index], type='MotionGuidedMaskGenerator', mode=mode,
+                **options)
+    pipeline = [*pipeline[:index], mask, *pipeline[index + 1:]]
+    if 'TrajectoryTarget' in [step['type'] for step in pipeline]:
         return pipeline
     checked = pipeline[find_step(pipeline, 'CheckedDecordDecode')]
     decode = dict(type='DecordDecodeWithTrajectoryFrames', traj_len=1,

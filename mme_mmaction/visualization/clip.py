@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmaction.registry import TRANSFORMS
+from mme_mmaction.datasets.pipeline_steps import find_mask_step
 
 
 PACKING = ('FormatShape', 'PackActionInputs', 'PackPretrainInputs')
@@ -15,8 +16,6 @@ DEFAULT_CLIP_LEN = 16
 DEFAULT_INTERVAL = 4
 DEFAULT_TRAJ_LEN = 4
 DEFAULT_SHORT_SIDE = 224
-MASK_STEPS = ('TubeMaskGenerator', 'SliceRandomMaskGenerator',
-              'MotionGuidedMaskGenerator')
 
 
 @dataclass
@@ -30,8 +29,7 @@ class Clip:
         frame_inds (np.ndarray): (T,) raw index of every frame.
         traj_len (int): Trajectory steps L.
         tubelet (int): Frames per tubelet.
-        mask_step (dict): The pipeline's mask step (any of
-            :data:`MASK_STEPS`).
+        mask_step (dict): The pipeline's mask step.
         patch (int): Patch side of the mask.
     """
 
@@ -92,13 +90,12 @@ def _default_pipeline(height: int, width: int) -> List[dict]:
     ]
 
 
-def _find(pipeline: Sequence[dict], *names: str) -> dict:
-    """The first step of a type in ``names``; an error naming them if
-    absent."""
+def _find(pipeline: Sequence[dict], name: str) -> dict:
+    """The first step of type ``name``; an error naming it if absent."""
     for step in pipeline:
-        if step['type'] in names:
+        if step['type'] == name:
             return step
-    raise ValueError(f'The pipeline has no {" or ".join(names)}.')
+    raise ValueError(f'The pipeline has no {name}.')
 
 
 def sample_clip(video: str, cfg: Optional[Config], start: int,
@@ -158,7 +155,7 @@ def sample_clip(video: str, cfg: Optional[Config], start: int,
         if results is None:
             raise ValueError(f'{transform!r} skipped the sample (its '
                              "on_bad_input is 'skip'); see the log.")
-    mask_step = _find(pipeline, *MASK_STEPS)
+    mask_step = pipeline[find_mask_step(pipeline)]
     return Clip(
         results=results,
         packing=packing,

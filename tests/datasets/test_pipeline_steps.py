@@ -77,7 +77,7 @@ def test_a_motion_guided_mask_replaces_the_mask_and_tracks_if_needed():
     slices = [dict(type='CheckedDecordDecode'),
               dict(type='SliceRandomMaskGenerator', mask_ratio=0.9)]
     assert with_motion_guided_mask(slices)[2]['mask_ratio'] == 0.9
-    with pytest.raises(ValueError, match='0 of the mask steps'):
+    with pytest.raises(ValueError, match='has 0 of the mask steps'):
         with_motion_guided_mask(tracked[:2])
 
 
