@@ -22,9 +22,8 @@ Example (the decision table of docs/pretraining.md):
 """
 import argparse
 import ast
-import math
 import time
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -34,6 +33,7 @@ from mmengine.registry import init_default_scope
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.analysis import seeded_samples, spread
+from mme_mmaction.analysis.in_process import batches, warmup_cosine
 from mme_mmaction.launch import add_cfg_options, load_config
 
 SPECIAL = ('steps', 'lr')
@@ -75,17 +75,6 @@ def draw(cfg: Config, num: int, seed: int) -> List[dict]:
     return list(seeded_samples(cfg, num, seed))
 
 
-def _batches(clips: List[dict], batch_size: int, steps: int,
-             seed: int) -> Iterable[List[dict]]:
-    gen = torch.Generator().manual_seed(seed)
-    order: List[int] = []
-    for step in range(steps):
-        while len(order) < batch_size:
-            order += torch.randperm(len(clips), generator=gen).tolist()
-        yield [clips[i] for i in order[:batch_size]]
-        order = order[batch_size:]
-
-
 def train_and_score(cfg: Config, train_clips: List[dict],
                     eval_clips: List[dict], steps: int, lr: float,
                     seed: int) -> Dict[str, float]:
@@ -101,20 +90,14 @@ def train_and_score(cfg: Config, train_clips: List[dict],
     model.init_weights()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr,
                                   betas=(0.9, 0.95), weight_decay=0.05)
-    warm = max(1, steps // 15)
-
-    def factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        done = (step - warm) / max(1, steps - warm)
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * done))
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer,
+                                                 warmup_cosine(steps))
     batch_size = cfg.train_dataloader.get('batch_size', 16)
     start, logged = time.monotonic(), []
     model.train()
-    for batch in _batches(train_clips, batch_size, steps, seed):
-        data = model.data_preprocessor(pseudo_collate(batch), True)
+    for indices in batches(len(train_clips), batch_size, steps, seed):
+        data = model.data_preprocessor(
+            pseudo_collate([train_clips[i] for i in indices]), True)
         losses = model(**data, mode='loss')
         optimizer.zero_grad()
         sum(losses.values()).backward()
