@@ -34,6 +34,7 @@ import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
 from mme_mmaction.analysis import seeded_samples, spread
 from mme_mmaction.analysis.in_process import batches, warmup_cosine
+from mme_mmaction.analysis.motion_scores import motion_scores
 from mme_mmaction.launch import add_cfg_options, load_config
 
 SPECIAL = ('steps', 'lr')
@@ -105,34 +106,11 @@ def train_and_score(cfg: Config, train_clips: List[dict],
         schedule.step()
         logged.append(losses['loss_traj'].item())
     wall = time.monotonic() - start
-    model.eval()
-    totals = torch.zeros(4, dtype=torch.float64)
-    with torch.no_grad():
-        for clip in eval_clips:
-            data = model.data_preprocessor(pseudo_collate([clip]), False)
-            clips, mask = model._clips_and_mask(data['inputs'],
-                                                data['data_samples'])
-            x = model.neck(model.encode(clips, mask), mask)
-            pred = model.motion_head(x)[0].float()
-            target, valid = model.motion_generator(clips,
-                                                   data['data_samples'])
-            target, valid, mask = target[0], valid[0], mask[0]
-            seen = ~mask & valid.bool()
-            copied = target[seen].mean(0) if seen.any() else torch.zeros_like(
-                target[0])
-            weight = valid[mask]
-            masked = target[mask]
-            totals += torch.tensor([
-                ((pred - masked)**2).sum(-1).mul(weight).sum().item(),
-                (masked**2).sum(-1).mul(weight).sum().item(),
-                ((masked - copied)**2).sum(-1).mul(weight).sum().item(),
-                mask.sum().item()
-            ], dtype=torch.float64)
-    model_err, zero, mean = (totals[:3] / totals[3].clamp(min=1)).tolist()
+    scores = motion_scores(model, eval_clips)
     k = max(1, len(logged) // 5)
     first, last = sum(logged[:k]) / k, sum(logged[-k:]) / k
-    return {'model': model_err, 'zero': zero, 'visible mean': mean,
-            'logged': last / first if steps else 1.0, 'wall_s': wall}
+    return {**scores, 'logged': last / first if steps else 1.0,
+            'wall_s': wall}
 
 
 def study(cfg: Config, variants: List[Tuple[str, Dict]], seeds: List[int],

@@ -1,0 +1,95 @@
+"""tools/analysis/study.py: the decoder rule by hand, every arm's config,
+and a tiny study that, interrupted and resumed from its cells, gives the
+table of an uninterrupted one."""
+import json
+
+import pytest
+from mmaction.registry import MODELS
+
+from mme_mmaction.datasets.pipeline_steps import find_mask_step
+from tool_modules import load_tool
+
+study = load_tool('tools/analysis/study.py')
+TINY = ['--seeds', '0', '--budget-clips', '16', '--batch-size', '4',
+        '--pool', '12', '--eval-clips', '4', '--pretrain-videos', '1',
+        '--labelled-videos', '1', '--val-videos', '1', '--finetune-steps',
+        '2', '--views', '1']
+
+
+def test_decoders_scale_by_the_encoders_ratios():
+    videomae = dict(type='MMEDecoder', embed_dims=384, depth=4, num_heads=6)
+    assert study.scaled(videomae, 192, 4) == dict(
+        type='MMEDecoder', embed_dims=96, depth=1, num_heads=2)
+    mme = dict(embed_dims=192, depth=1, num_heads=6)
+    assert study.scaled(mme, 192, 4) == dict(embed_dims=48, depth=1,
+                                             num_heads=2)
+    # MAM2's regressor is as wide as the encoder.
+    regressor = dict(type='LatentRegressor', depth=4, num_heads=12)
+    assert study.scaled(regressor, 192, 4) == dict(
+        type='LatentRegressor', depth=1, num_heads=3)
+    # Heads are lowered until they divide the width: 5 x 100/768 -> 1.
+    assert study.scaled(dict(embed_dims=768, depth=12, num_heads=10),
+                        100, 12)['num_heads'] == 1
+
+
+@pytest.mark.parametrize('arm', [a for a in study.ARMS if a != 'random'])
+def test_every_arm_is_its_method_at_toy_scale(arm):
+    cfg = study.arm_config(arm, study.parse_args(['--arms', arm]))
+    if cfg.model.type == 'MAM2':
+        cfg.model.target_generator.checkpoint = None
+    assert cfg.model.backbone.arch == dict(embed_dims=192, depth=4,
+                                           num_heads=3)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    mask = pipeline[find_mask_step(pipeline)]
+    expected = dict(videomae='TubeMaskGenerator', hog='TubeMaskGenerator',
+                    motionmae='SliceRandomMaskGenerator')
+    if arm.endswith(('_warp', '_motion')):
+        assert mask['type'] == 'MotionGuidedMaskGenerator'
+        assert mask['mode'] == arm.rsplit('_', 1)[1]
+    elif arm in expected:
+        assert mask['type'] == expected[arm]
+    assert mask['mask_ratio'] == (0.7 if cfg.model.type == 'MME' else 0.9)
+    assert 'TrajectoryTarget' in [s['type'] for s in pipeline]
+    assert cfg.train_dataloader.batch_size == 16
+    assert cfg.optim_wrapper.optimizer.lr == 3e-4
+    if cfg.model.type != 'MAM2':  # needs its tokenizer file
+        model = MODELS.build(cfg.model)
+        assert model.neck.embed_dims < 192
+
+
+def table_without_times(text):
+    """The table's rows without the wall-time column and the footer."""
+    rows = [line.split('|') for line in text.splitlines()
+            if line.startswith('| ')]
+    return [cells[:8] + cells[9:] for cells in rows]
+
+
+def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
+    work = str(tmp_path / 'work')
+    study.main(TINY + ['--arms', 'random', 'mme', '--work-dir', work,
+                       '--cells', str(tmp_path / 'whole')])
+    whole = capsys.readouterr().out
+    # Interrupted after the first arm; the second run reuses its cell.
+    study.main(TINY + ['--arms', 'mme', '--work-dir', work,
+                       '--cells', str(tmp_path / 'parts')])
+    capsys.readouterr()
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# Results\n\n{study.STUDY_BEGIN}\nold\n'
+                      f'{study.STUDY_END}\n\nAfter.\n')
+    study.main(TINY + ['--arms', 'random', 'mme', '--work-dir', work,
+                       '--cells', str(tmp_path / 'parts'), '--table',
+                       str(readme)])
+    resumed = capsys.readouterr().out
+    assert 'mme seed 0: finished cell reused' in resumed
+    assert 'random seed 0: finished cell reused' not in resumed
+    assert table_without_times(resumed) == table_without_times(whole)
+    assert len(table_without_times(whole)) == 3  # header, 2 arms
+    text = readme.read_text()
+    assert 'old' not in text and text.endswith('After.\n')
+    assert '| mme |' in text
+    cell = json.loads((tmp_path / 'parts' / 'mme' / 'seed0.json')
+                      .read_text())
+    assert cell['results']['precision'] in ('bfloat16', 'float32')
+    assert {'model', 'zero', 'visible mean'} == set(
+        cell['results']['motion'])
+    assert {'val', 'test'} == set(cell['results']['probe'])

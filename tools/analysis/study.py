@@ -1,0 +1,376 @@
+"""Which target and which mask help? Every arm at one budget, on the toy.
+
+Every arm pre-trains the toy encoder (ViT, 192 dims, 4 blocks, 8 x 64 x 64
+clips) from the same clip store, for the same number of clips, then its
+encoder is fine-tuned and linear-probed with one recipe for all; a random
+initialisation is the floor. Per seed the seed also draws the data: the
+pre-training videos, the labelled training and validation videos, and a
+test set that no choice looked at (``tools/data/make_toy_dataset.py``).
+
+How the arms are made (``docs/pretraining.md``):
+
+- each arm is its method's ViT-B K400 config (same stride 4 and L = 4 as the
+  toy) with the toy's encoder; every decoder-like part (decoders, MAM2's
+  regressor) is scaled by the same ratios: width x 192 / 768, depth x 4 /
+  12 (at least 1), heads x the width ratio (at least 1, rounded to divide
+  the width);
+- the clip store holds the frames and trajectories of the toy MME
+  pipeline, drawn once per seed; each arm draws its own mask (its config's
+  mask step) and packs the sample;
+- one optimiser for all: each config's own wrapper (AdamW (0.9, 0.95),
+  weight decay 0.05 and its exceptions; bf16 autocast where the CPU has
+  it), ``--lr`` at batch ``--batch-size``, a warm-up of a fifteenth of the
+  steps and a cosine to 5 %.
+
+Per arm and seed one cell, ``--cells/<arm>/seed<S>.json``, is written when
+it finishes and reused while the arm's settings and its losses on a fixed
+batch (a fingerprint of the code it runs) are unchanged; the table is made
+from the cells. A study interrupted on one machine continues from the
+committed cells on another.
+
+Usage:
+    python tools/analysis/study.py [--arms A ...] [--seeds S ...]
+        [--budget-clips N] [--pool N] [--cells DIR] [--work-dir DIR]
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner import set_random_seed
+
+import mme_mmaction  # noqa: F401  (registers the plugin)
+from mmaction.registry import MODELS
+from mme_mmaction.analysis import spread
+from mme_mmaction.analysis.clip_store import ClipStore
+from mme_mmaction.analysis.in_process import pretrain
+from mme_mmaction.analysis.motion_scores import motion_scores
+from mme_mmaction.analysis.study_cells import (load_cell, save_cell,
+                                               settings_key)
+from mme_mmaction.analysis.transfer import (encoder_weights, finetune,
+                                            labelled_pool, linear_probe)
+from mme_mmaction.datasets.pipeline_steps import (find_mask_step,
+                                                  with_motion_guided_mask)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MME = 'configs/mme/vitb_k400.py'
+TOY = 'configs/mme/vit-tiny_toy.py'
+TOY_MAM2 = 'configs/mam2/vit-tiny_toy_mam2.py'
+RECOGNITION = 'configs/recognition/vit-tiny_mme-pre_toy.py'
+#: ViT-B config, config options and motion-guided mask mode of every arm
+#: (None: no pre-training).
+ARMS: Dict[str, Optional[Tuple[str, Dict, Optional[str]]]] = {
+    'random': None,
+    'videomae': ('configs/videomae/vitb_k400_pixel.py', {}, None),
+    'videomae_warp': ('configs/videomae/vitb_k400_pixel.py', {}, 'warp'),
+    'videomae_motion': ('configs/videomae/vitb_k400_pixel.py', {}, 'motion'),
+    'hog': (MME, {'model.motion_head.loss_weight': 0.}, None),
+    'traj': (MME, {'model.head.loss_weight': 0.}, None),
+    'mme': (MME, {}, None),
+    'mme_exact': (MME, {'model.motion_generator.patch_std_min_std': 0.},
+                  None),
+    'mme_release': (MME, {'model.motion_generator.patch_std_min_std': 0.,
+                          'model.motion_generator.whole_pixels': True}, None),
+    'mme_none': (MME, {'model.motion_generator.norm': 'none'}, None),
+    'mme_warp': (MME, {}, 'warp'),
+    'motionmae': ('configs/motionmae/vitb_k400_motionmae.py', {}, None),
+    'mam2': ('configs/mam2/vitb_k400_mam2.py', {}, None),
+}
+VIT_B = dict(embed_dims=768, depth=12)
+STUDY_BEGIN = '<!-- study table: tools/analysis/study.py -->'
+STUDY_END = '<!-- end of study table -->'
+DECODERS = ('neck', 'motion_neck', 'regressor')
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--arms', nargs='+', default=list(ARMS), choices=ARMS)
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
+    p.add_argument('--budget-clips', type=int, default=57600,
+                   help='pre-training clips per arm (steps x batch)')
+    p.add_argument('--batch-size', type=int, default=16)
+    p.add_argument('--lr', type=float, default=3e-4)
+    p.add_argument('--pool', type=int, default=2000,
+                   help='clips in the store, per seed')
+    p.add_argument('--pretrain-videos', type=int, default=40,
+                   help='unlabelled videos per class, per seed')
+    p.add_argument('--labelled-videos', type=int, default=20,
+                   help='labelled training videos per class')
+    p.add_argument('--val-videos', type=int, default=10,
+                   help='validation (and test) videos per class')
+    p.add_argument('--finetune-steps', type=int, default=270)
+    p.add_argument('--views', type=int, default=4,
+                   help='augmented views per labelled training video')
+    p.add_argument('--eval-clips', type=int, default=64,
+                   help='held-out pre-training clips scoring the motion term')
+    p.add_argument('--threads', type=int, default=os.cpu_count())
+    p.add_argument('--cells', default='docs/study')
+    p.add_argument('--work-dir', default='work_dirs/study')
+    p.add_argument('--table', help='Markdown file whose study table (between '
+                   'the study markers) is replaced by the new one')
+    a = p.parse_args(argv)
+    if a.budget_clips < a.batch_size:
+        p.error('--budget-clips must be at least one batch')
+    return a
+
+
+def scaled(part: Dict, width: int, depth: int) -> Dict:
+    """A ViT-B decoder-like part scaled to an encoder of ``width`` x
+    ``depth`` by the study's rule."""
+    part = copy.deepcopy(part)
+    ratio = width / VIT_B['embed_dims']
+    if 'embed_dims' in part:
+        part['embed_dims'] = max(1, round(part['embed_dims'] * ratio))
+    own = part.get('embed_dims', width)
+    part['depth'] = max(1, round(part['depth'] * depth / VIT_B['depth']))
+    heads = max(1, round(part['num_heads'] * ratio))
+    while own % heads:
+        heads -= 1
+    part['num_heads'] = heads
+    return part
+
+
+def arm_config(arm: str, a: argparse.Namespace) -> Config:
+    """The arm's ViT-B config at toy scale, in the study's recipe."""
+    config, options, mask = ARMS[arm]
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg.merge_from_dict(options)
+    toy = Config.fromfile(osp.join(ROOT, TOY))
+    encoder = toy.model.backbone
+    cfg.model.backbone.update(arch=encoder.arch, img_size=encoder.img_size,
+                              num_frames=encoder.num_frames)
+    for name in DECODERS:
+        if cfg.model.get(name):
+            cfg.model[name] = scaled(cfg.model[name],
+                                     encoder.arch.embed_dims,
+                                     encoder.arch.depth)
+    if cfg.model.type == 'MAM2':
+        cfg.model.target_generator = Config.fromfile(
+            osp.join(ROOT, TOY_MAM2)).model.target_generator
+    own = cfg.train_dataloader.dataset.pipeline
+    step = own[find_mask_step(own)]
+    pipeline = copy.deepcopy(toy.train_dataloader.dataset.pipeline)
+    pipeline[find_mask_step(pipeline)] = step
+    if mask:
+        pipeline = with_motion_guided_mask(pipeline, mask)
+    cfg.train_dataloader = copy.deepcopy(toy.train_dataloader)
+    cfg.train_dataloader.dataset.pipeline = pipeline
+    cfg.train_dataloader.batch_size = a.batch_size
+    cfg.optim_wrapper.optimizer.lr = a.lr
+    return cfg
+
+
+def make_data(out: str, videos: int, val: int, seed: int) -> None:
+    """A toy dataset (``--seed``), unless ``out`` holds one."""
+    if osp.isfile(osp.join(out, 'val_list.txt')):
+        return
+    subprocess.run([
+        sys.executable, 'tools/data/make_toy_dataset.py', out,
+        '--videos-per-class', str(videos), '--val-per-class', str(val),
+        '--seed', str(seed)
+    ], cwd=ROOT, check=True)
+
+
+def fingerprint(cfg: Config, store: ClipStore, tail: Compose) -> List[float]:
+    """The arm's losses on the store's first two clips, fixed weights and
+    masks: a change to what the arm computes changes them."""
+    set_random_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    batch = model.data_preprocessor(
+        pseudo_collate([store.sample(i, tail) for i in range(2)]), True)
+    with torch.no_grad():
+        losses = model(**batch, mode='loss')
+    return [round(float(losses[k]), 6) for k in sorted(losses)]
+
+
+def toy_store(data: Dict[str, str], a: argparse.Namespace,
+              seed: int) -> ClipStore:
+    """The seed's clip store: the toy MME pipeline on its videos."""
+    cfg = Config.fromfile(osp.join(ROOT, TOY))
+    cfg.train_dataloader.dataset.update(
+        ann_file=f'{data["pretrain"]}/train_list.txt',
+        data_prefix=dict(video=data['pretrain']))
+    return ClipStore.build(cfg, data['store'], a.pool, seed)
+
+
+def recognition_config(data: Dict[str, str]) -> Config:
+    """The toy fine-tuning config on the seed's labelled videos; its test
+    split is the held-out set, read as the validation split is (one
+    centre-cropped clip per video)."""
+    cfg = Config.fromfile(osp.join(ROOT, RECOGNITION))
+    cfg.test_dataloader.dataset.pipeline = cfg.val_dataloader.dataset.pipeline
+    for split, (root, listing) in dict(
+            train=(data['labelled'], 'train'), val=(data['labelled'], 'val'),
+            test=(data['test'], 'val')).items():
+        cfg[f'{split}_dataloader'].dataset.update(
+            ann_file=f'{root}/{listing}_list.txt',
+            data_prefix=dict(video=root))
+    return cfg
+
+
+def run_cell(arm: str, seed: int, a: argparse.Namespace,
+             data: Dict[str, str]) -> Dict:
+    """One arm and seed: pre-train (unless ``random``), then transfer;
+    the finished cell if one matches."""
+    settings = dict(arm=arm, budget=a.budget_clips, batch=a.batch_size,
+                    lr=a.lr, pool=a.pool, views=a.views,
+                    finetune_steps=a.finetune_steps,
+                    eval_clips=a.eval_clips,
+                    videos=[a.pretrain_videos, a.labelled_videos,
+                            a.val_videos])
+    prints: List[float] = []
+    if ARMS[arm] is not None:
+        cfg = arm_config(arm, a)
+        if cfg.model.type == 'MAM2':
+            cfg.model.target_generator.checkpoint = data['tokenizer']
+        store = toy_store(data, a, seed)
+        pipeline = cfg.train_dataloader.dataset.pipeline
+        tail = Compose(pipeline[find_mask_step(pipeline):])
+        settings.update(model=cfg.model.to_dict(),
+                        tail=pipeline[find_mask_step(pipeline):])
+        prints = fingerprint(cfg, store, tail)
+    key = settings_key(settings)
+    cell = load_cell(a.cells, arm, seed, key, prints)
+    if cell is not None:
+        print(f'{arm} seed {seed}: finished cell reused', flush=True)
+        return cell
+    weights, results = None, {}
+    if ARMS[arm] is not None:
+        held_out = range(len(store) - a.eval_clips, len(store))
+        run = pretrain(cfg, lambda i: store.sample(i, tail),
+                       len(store) - a.eval_clips,
+                       a.budget_clips // a.batch_size, seed,
+                       name=f'{arm} seed {seed}',
+                       log=lambda text: print(text, flush=True))
+        weights = encoder_weights(run['model'])
+        tail_steps = max(1, len(run['losses']['loss']) // 20)
+        results.update(
+            pretrain_wall_s=run['wall_s'], precision=run['precision'],
+            final_losses={k: sum(v[-tail_steps:]) / tail_steps
+                          for k, v in run['losses'].items()})
+        if cfg.model.get('motion_generator', {}).get(
+                'type') == 'TrajectoryTargetGenerator' and \
+                cfg.model.motion_head.get('loss_weight', 1) > 0:
+            results['motion'] = motion_scores(
+                run['model'], [store.sample(i, tail) for i in held_out])
+    recognition = recognition_config(data)
+    train = labelled_pool(recognition, 'train', a.views, seed)
+    pools = {split: labelled_pool(recognition, split, 1, seed)
+             for split in ('val', 'test')}
+    results['finetune'] = finetune(recognition, weights, train, pools,
+                                   a.finetune_steps, seed,
+                                   layer_decay=weights is not None)
+    # The probe's features: every training video once, centre-cropped.
+    probe = Config(recognition.to_dict())
+    probe.train_dataloader.dataset.pipeline = \
+        recognition.val_dataloader.dataset.pipeline
+    results['probe'] = linear_probe(
+        recognition, weights, labelled_pool(probe, 'train', 1, seed), pools,
+        seed)
+    return save_cell(a.cells, arm, seed, key, prints, results)
+
+
+def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
+    """The seed's datasets, store folder and (for MAM2) tokenizer."""
+    root = osp.join(a.work_dir, f'seed{seed}')
+    data = dict(pretrain=osp.join(root, 'pretrain'),
+                labelled=osp.join(root, 'labelled'),
+                test=osp.join(root, 'test'), store=osp.join(root, 'store'),
+                tokenizer=osp.join(root, 'vq_tokenizer', 'vq_tokenizer.pth'))
+    make_data(data['pretrain'], a.pretrain_videos, 0, 100 + seed)
+    make_data(data['labelled'], a.labelled_videos, a.val_videos, 200 + seed)
+    make_data(data['test'], 0, a.val_videos, 300 + seed)
+    if 'mam2' in a.arms and not osp.isfile(data['tokenizer']):
+        subprocess.run([
+            sys.executable, 'tools/train_vq_tokenizer.py',
+            f'{data["pretrain"]}/train_list.txt',
+            osp.dirname(data['tokenizer'])
+        ], cwd=ROOT, check=True)
+    return data
+
+
+def table(cells: List[Dict], a: argparse.Namespace) -> str:
+    """Markdown table from the cells: mean (min-max) over seeds."""
+    rows = [
+        STUDY_BEGIN,
+        '| arm | fine-tune val | fine-tune test | probe val | probe test | '
+        'motion term: model / zero | final losses | pre-training (s) | '
+        'seeds |',
+        '|---|---|---|---|---|---|---|---|---|'
+    ]
+    for arm in a.arms:
+        runs = [c for c in cells if c['arm'] == arm]
+        if not runs:
+            continue
+        res = [c['results'] for c in runs]
+        motion = [r['motion']['model'] / r['motion']['zero'] for r in res
+                  if 'motion' in r]
+        losses = sorted({k for r in res for k in r.get('final_losses', {})
+                         if k != 'loss'})
+        final = ', '.join(
+            f"{k} {spread([r['final_losses'][k] for r in res], 3)}"
+            for k in losses) or '-'
+        walls = [r['pretrain_wall_s'] for r in res if 'pretrain_wall_s' in r]
+        rows.append(
+            f"| {arm} | {spread([r['finetune']['val'] for r in res], 1)} | "
+            f"{spread([r['finetune']['test'] for r in res], 1)} | "
+            f"{spread([r['probe']['val'] for r in res], 1)} | "
+            f"{spread([r['probe']['test'] for r in res], 1)} | "
+            f"{spread(motion, 3) if motion else '-'} | {final} | "
+            f"{spread(walls, 0) if walls else '-'} | "
+            f"{' '.join(str(c['seed']) for c in runs)} |")
+    precisions = sorted({c['results'].get('precision', '-') for c in cells})
+    rows.append(
+        f'\nTop-1 in percent, mean (min-max) over seeds; chance 11.1. '
+        f'Budget {a.budget_clips} pre-training clips per arm (batch '
+        f'{a.batch_size}, lr {a.lr}) from a pool of {a.pool} clips per seed '
+        f'(each seen about {a.budget_clips / (a.pool - a.eval_clips):.1f} '
+        f'times); fine-tuning {a.finetune_steps} steps. Precision '
+        f'{", ".join(precisions)}; commits '
+        f'{", ".join(sorted({c["commit"] for c in cells}))}; CPUs '
+        f'{"; ".join(sorted({c["cpu"] for c in cells}))}.')
+    rows.append(STUDY_END)
+    return '\n'.join(rows)
+
+
+def write_table(path: str, text: str) -> None:
+    """Replace the study table in a Markdown file (between the markers)."""
+    with open(path) as f:
+        old = f.read()
+    if STUDY_BEGIN not in old or STUDY_END not in old:
+        raise ValueError(f'{path} has no study markers ({STUDY_BEGIN} ... '
+                         f'{STUDY_END}) to put the table between.')
+    head, rest = old.split(STUDY_BEGIN, 1)
+    with open(path, 'w') as f:
+        f.write(head + text + rest.split(STUDY_END, 1)[1])
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """CLI entry point."""
+    a = parse_args(argv)
+    torch.set_num_threads(a.threads)
+    init_default_scope('mmaction')
+    a.work_dir = osp.abspath(a.work_dir)
+    cells = []
+    for seed in a.seeds:
+        data = seed_data(seed, a)
+        cells += [run_cell(arm, seed, a, data) for arm in a.arms]
+    text = table(cells, a)
+    print(text)
+    if a.table:
+        write_table(a.table, text)
+    with open(osp.join(a.work_dir, 'study.json'), 'w') as f:
+        json.dump(cells, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
