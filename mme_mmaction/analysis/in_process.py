@@ -2,13 +2,14 @@
 analysis tools that compare methods at an equal budget."""
 import math
 import time
-from typing import Callable, Dict, Iterator, List
+from typing import Callable, Dict, Iterator, List, Optional
 
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import set_random_seed
+from torch import nn
 
 from mmaction.registry import MODELS
 
@@ -57,7 +58,10 @@ def pretrain(cfg: Config,
              seed: int,
              name: str = 'run',
              report_every: int = 50,
-             log: Callable[[str], None] = print) -> Dict:
+             log: Callable[[str], None] = print,
+             every: int = 0,
+             callback: Optional[Callable[[int, nn.Module], None]] = None
+             ) -> Dict:
     """Train ``cfg.model`` for ``steps`` steps on a pool of clips.
 
     The config's own optimizer wrapper is used (bf16 autocast on a CPU that
@@ -75,6 +79,10 @@ def pretrain(cfg: Config,
         name (str): Run name in progress lines.
         report_every (int): Steps between progress lines with an ETA.
         log (Callable[[str], None]): Where progress lines go.
+        every (int): Steps between calls of ``callback``; 0 for none.
+        callback (Callable[[int, nn.Module], None], optional): Called
+            with the steps done and the model (in eval mode, back in train
+            mode after), e.g. to score it along the run.
 
     Returns:
         dict: ``model`` (trained, in eval mode), ``losses`` (every logged
@@ -111,6 +119,10 @@ def pretrain(cfg: Config,
             losses.setdefault(key, []).append(value)
         schedule.step()
         done = step + 1
+        if callback is not None and every and done % every == 0:
+            model.eval()
+            callback(done, model)
+            model.train()
         if done % report_every == 0 or done == steps:
             spent = time.monotonic() - start
             log(f'{name}: step {done}/{steps}, loss {logged["loss"]:.4f}, '

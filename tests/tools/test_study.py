@@ -93,3 +93,16 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
     assert {'model', 'zero', 'visible mean'} == set(
         cell['results']['motion'])
     assert {'val', 'test'} == set(cell['results']['probe'])
+
+
+def test_the_budget_is_the_first_point_where_every_seed_is_below():
+    def cell(seed, ratios):
+        return dict(seed=seed, results=dict(points=[
+            dict(clips=c, model=r, zero=1.) for c, r in ratios.items()]))
+
+    text = study.curve_table([cell(0, {100: 0.9, 200: 0.69, 300: 0.6}),
+                              cell(1, {100: 0.8, 200: 0.71, 300: 0.7})])
+    assert '| 200 | 0.690 | 0.710 |' in text
+    assert text.endswith('or below 0.7 x zero: 300 clips.')
+    assert study.curve_table([cell(0, {100: 0.9})]).endswith(
+        'not reached.')

@@ -114,6 +114,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--threads', type=int, default=os.cpu_count())
     p.add_argument('--cells', default='docs/study')
     p.add_argument('--work-dir', default='work_dirs/study')
+    p.add_argument('--curve', choices=[a for a in ARMS if a.startswith(
+        ('mme', 'traj'))], help='instead of the study: score this arm\'s '
+        'motion term along one run of --budget-clips per seed, to choose '
+        'the budget')
+    p.add_argument('--curve-points', type=int, default=12)
     p.add_argument('--table', help='Markdown file whose study table (between '
                    'the study markers) is replaced by the new one')
     a = p.parse_args(argv)
@@ -279,6 +284,71 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
     return save_cell(a.cells, arm, seed, key, prints, results)
 
 
+def curve(arm: str, seed: int, a: argparse.Namespace,
+          data: Dict[str, str]) -> Dict:
+    """The arm's motion term / zero on the held-out clips along one run of
+    the whole budget (a cell of ``curve/<arm>``).
+
+    A prefix of a run still has the learning rate of its middle, so the
+    budget where it reaches a ratio is an upper bound of the budget a run
+    of its own would need.
+    """
+    cfg = arm_config(arm, a)
+    store = toy_store(data, a, seed)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    tail = Compose(pipeline[find_mask_step(pipeline):])
+    settings = dict(arm=arm, budget=a.budget_clips, batch=a.batch_size,
+                    lr=a.lr, pool=a.pool, eval_clips=a.eval_clips,
+                    points=a.curve_points, videos=a.pretrain_videos,
+                    model=cfg.model.to_dict(),
+                    tail=pipeline[find_mask_step(pipeline):])
+    key, prints = settings_key(settings), fingerprint(cfg, store, tail)
+    name = f'curve/{arm}'
+    cell = load_cell(a.cells, name, seed, key, prints)
+    if cell is not None:
+        return cell
+    set_random_seed(seed)  # the held-out clips' masks
+    held_out = [store.sample(i, tail)
+                for i in range(len(store) - a.eval_clips, len(store))]
+    points = []
+
+    def score(steps: int, model) -> None:
+        points.append(dict(clips=steps * a.batch_size,
+                           **motion_scores(model, held_out)))
+        print(f'{arm} seed {seed}: {points[-1]["clips"]} clips, motion term '
+              f'{points[-1]["model"] / points[-1]["zero"]:.3f} x zero',
+              flush=True)
+
+    steps = a.budget_clips // a.batch_size
+    run = pretrain(cfg, lambda i: store.sample(i, tail),
+                   len(store) - a.eval_clips, steps, seed,
+                   name=f'{arm} seed {seed}',
+                   log=lambda text: print(text, flush=True),
+                   every=max(1, steps // a.curve_points), callback=score)
+    return save_cell(a.cells, name, seed, key, prints,
+                     dict(points=points, pretrain_wall_s=run['wall_s'],
+                          precision=run['precision']))
+
+
+def curve_table(cells: List[Dict], threshold: float = 0.7) -> str:
+    """Clips against motion term / zero per seed, and the smallest budget
+    where every seed is at or below ``threshold``."""
+    ratios = {c['seed']: {p['clips']: p['model'] / p['zero']
+                          for p in c['results']['points']} for c in cells}
+    budgets = sorted(set.intersection(*(set(r) for r in ratios.values())))
+    rows = ['| clips | ' + ' | '.join(f'seed {s}' for s in ratios) + ' |',
+            '|---|' + '---|' * len(ratios)]
+    rows += [f'| {b} | ' + ' | '.join(f'{r[b]:.3f}' for r in
+                                      ratios.values()) + ' |'
+             for b in budgets]
+    reached = [b for b in budgets
+               if all(r[b] <= threshold for r in ratios.values())]
+    rows.append(f'\nSmallest budget with every seed at or below '
+                f'{threshold} x zero: '
+                f'{f"{reached[0]} clips" if reached else "not reached"}.')
+    return '\n'.join(rows)
+
+
 def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     """The seed's datasets, store folder and (for MAM2) tokenizer."""
     root = osp.join(a.work_dir, f'seed{seed}')
@@ -289,7 +359,8 @@ def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     make_data(data['pretrain'], a.pretrain_videos, 0, 100 + seed)
     make_data(data['labelled'], a.labelled_videos, a.val_videos, 200 + seed)
     make_data(data['test'], 0, a.val_videos, 300 + seed)
-    if 'mam2' in a.arms and not osp.isfile(data['tokenizer']):
+    if 'mam2' in a.arms and not a.curve and not osp.isfile(
+            data['tokenizer']):
         subprocess.run([
             sys.executable, 'tools/train_vq_tokenizer.py',
             f'{data["pretrain"]}/train_list.txt',
@@ -363,7 +434,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     cells = []
     for seed in a.seeds:
         data = seed_data(seed, a)
-        cells += [run_cell(arm, seed, a, data) for arm in a.arms]
+        if a.curve:
+            cells.append(curve(a.curve, seed, a, data))
+        else:
+            cells += [run_cell(arm, seed, a, data) for arm in a.arms]
+    if a.curve:
+        print(curve_table(cells))
+        return
     text = table(cells, a)
     print(text)
     if a.table:
