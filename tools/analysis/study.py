@@ -13,7 +13,7 @@ How the arms are made (``docs/pretraining.md``):
   toy) with the toy's encoder; every decoder-like part (decoders, MAM2's
   regressor) is scaled by the same ratios: width x 192 / 768, depth x 4 /
   12 (at least 1), heads x the width ratio (at least 1, rounded to divide
-  the width);
+  the width); the prediction heads' hidden widths x 192 / 768;
 - the clip store holds the frames and trajectories of the toy MME
   pipeline, drawn once per seed; each arm draws its own mask (its config's
   mask step) and packs the sample;
@@ -79,7 +79,10 @@ ARMS: Dict[str, Optional[Tuple[str, Dict, Optional[str]]]] = {
                   None),
     'mme_release': (MME, {'model.motion_generator.patch_std_min_std': 0.,
                           'model.motion_generator.whole_pixels': True}, None),
-    'mme_none': (MME, {'model.motion_generator.norm': 'none'}, None),
+    # The toy's target: raw pixels, with a linear output (a Tanh would cap
+    # the prediction at 1 px).
+    'mme_none': (MME, {'model.motion_generator.norm': 'none',
+                       'model.motion_head.act_cfg': None}, None),
     'mme_warp': (MME, {}, 'warp'),
     'motionmae': ('configs/motionmae/vitb_k400_motionmae.py', {}, None),
     'mam2': ('configs/mam2/vitb_k400_mam2.py', {}, None),
@@ -88,6 +91,7 @@ VIT_B = dict(embed_dims=768, depth=12)
 STUDY_BEGIN = '<!-- study table: tools/analysis/study.py -->'
 STUDY_END = '<!-- end of study table -->'
 DECODERS = ('neck', 'motion_neck', 'regressor')
+HEADS = ('head', 'motion_head')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -152,11 +156,16 @@ def arm_config(arm: str, a: argparse.Namespace) -> Config:
     encoder = toy.model.backbone
     cfg.model.backbone.update(arch=encoder.arch, img_size=encoder.img_size,
                               num_frames=encoder.num_frames)
+    ratio = encoder.arch.embed_dims / VIT_B['embed_dims']
     for name in DECODERS:
         if cfg.model.get(name):
             cfg.model[name] = scaled(cfg.model[name],
                                      encoder.arch.embed_dims,
                                      encoder.arch.depth)
+    for name in HEADS:
+        if cfg.model.get(name, {}).get('hidden_channels'):
+            cfg.model[name].hidden_channels = round(
+                cfg.model[name].hidden_channels * ratio)
     if cfg.model.type == 'MAM2':
         cfg.model.target_generator = Config.fromfile(
             osp.join(ROOT, TOY_MAM2)).model.target_generator
