@@ -373,6 +373,14 @@ COMMANDS = {
         'a ViT-B benchmark of about 5 minutes'),
     'python tools/analysis/benchmark_pipeline.py --video VIDEO --rounds 5 '
     '--clips 8': Synopsis(),
+    'python tools/analysis/study.py --curve mme_none --seeds 0 1': Parse(
+        'two runs of the whole budget',
+        'tests/tools/test_study.py::'
+        'test_the_budget_is_the_first_point_where_every_seed_is_below'),
+    'python tools/analysis/study.py --table configs/mme/README.md': Parse(
+        'the hours-long study',
+        'tests/tools/test_study.py::'
+        'test_an_interrupted_study_resumes_to_the_same_table'),
     'python tools/analysis/pretrain_study.py': Parse(
         'the 2-hour study',
         'tests/tools/test_pretrain_study.py::'
