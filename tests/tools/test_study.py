@@ -52,10 +52,14 @@ def test_every_arm_is_its_method_at_toy_scale(arm):
     assert 'TrajectoryTarget' in [s['type'] for s in pipeline]
     assert cfg.train_dataloader.batch_size == 16
     assert cfg.optim_wrapper.optimizer.lr == 3e-4
-    if cfg.model.type == 'MME':  # the ViT-B heads' 512 hidden -> 128
+    if arm == 'mme_toy':  # the toy config's own widths, not the rule
+        assert cfg.model.neck.embed_dims == 128
+        assert cfg.model.motion_head.hidden_channels == 256
+    elif cfg.model.type == 'MME':  # the ViT-B heads' 512 hidden -> 128
         assert cfg.model.head.hidden_channels == 128
         assert cfg.model.motion_head.hidden_channels == 128
         assert (cfg.model.motion_head.act_cfg is None) == (arm == 'mme_none')
+        assert cfg.model.neck.embed_dims == 48
     if cfg.model.type != 'MAM2':  # needs its tokenizer file
         model = MODELS.build(cfg.model)
         assert model.neck.embed_dims < 192
