@@ -95,6 +95,13 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
     text = readme.read_text()
     assert 'old' not in text and text.endswith('After.\n')
     assert '| mme |' in text
+    # The table from the cells alone: an arm without cells is left out.
+    study.main(TINY + ['--arms', 'random', 'mme', 'videomae', '--work-dir',
+                       work, '--cells', str(tmp_path / 'parts'),
+                       '--from-cells'])
+    table = capsys.readouterr().out
+    assert 'videomae seed 0: no finished cell' in table
+    assert table_without_times(table) == table_without_times(whole)
     cell = json.loads((tmp_path / 'parts' / 'mme' / 'seed0.json')
                       .read_text())
     assert cell['results']['precision'] in ('bfloat16', 'float32')

@@ -127,6 +127,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'motion term along one run of --budget-clips per seed, to choose '
         'the budget')
     p.add_argument('--curve-points', type=int, default=12)
+    p.add_argument('--from-cells', action='store_true',
+                   help='run nothing: make the table from the finished cells '
+                   'that match (the others are left out)')
     p.add_argument('--table', help='Markdown file whose study table (between '
                    'the study markers) is replaced by the new one')
     a = p.parse_args(argv)
@@ -241,9 +244,10 @@ def recognition_config(data: Dict[str, str]) -> Config:
 
 
 def run_cell(arm: str, seed: int, a: argparse.Namespace,
-             data: Dict[str, str]) -> Dict:
+             data: Dict[str, str]) -> Optional[Dict]:
     """One arm and seed: pre-train (unless ``random``), then transfer;
-    the finished cell if one matches."""
+    the finished cell if one matches (with ``--from-cells`` only that, or
+    None)."""
     settings = dict(arm=arm, budget=a.budget_clips, batch=a.batch_size,
                     lr=a.lr, pool=a.pool, views=a.views,
                     finetune_steps=a.finetune_steps,
@@ -263,8 +267,9 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
         prints = fingerprint(cfg, store, tail)
     key = settings_key(settings)
     cell = load_cell(a.cells, arm, seed, key, prints)
-    if cell is not None:
-        print(f'{arm} seed {seed}: finished cell reused', flush=True)
+    if cell is not None or a.from_cells:
+        print(f'{arm} seed {seed}: ' + ('finished cell reused' if cell else
+                                        'no finished cell'), flush=True)
         return cell
     weights, results = None, {}
     if ARMS[arm] is not None:
@@ -455,7 +460,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         if a.curve:
             cells.append(curve(a.curve, seed, a, data))
         else:
-            cells += [run_cell(arm, seed, a, data) for arm in a.arms]
+            cells += [cell for cell in (run_cell(arm, seed, a, data)
+                                        for arm in a.arms) if cell]
     if a.curve:
         print(curve_table(cells))
         return
