@@ -58,6 +58,7 @@ from mme_mmaction.analysis.study_cells import (load_cell, save_cell,
 from mme_mmaction.analysis.transfer import (encoder_weights, finetune,
                                             labelled_pool, linear_probe)
 from mme_mmaction.datasets.pipeline_steps import (find_mask_step,
+                                                  update_step,
                                                   with_motion_guided_mask)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -122,6 +123,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--threads', type=int, default=os.cpu_count())
     p.add_argument('--cells', default='docs/study')
     p.add_argument('--work-dir', default='work_dirs/study')
+    p.add_argument('--trajectories', choices=('online', 'stored'),
+                   default='online', help='the store\'s trajectories: the '
+                   'toy config\'s online flow, or files extracted once per '
+                   'seed by tools/data/extract_trajectories.py (DIS medium '
+                   'at native size, as make toy)')
     p.add_argument('--curve', choices=[a for a in ARMS if a.startswith(
         ('mme', 'traj'))], help='instead of the study: score this arm\'s '
         'motion term along one run of --budget-clips per seed, to choose '
@@ -218,14 +224,30 @@ def fingerprint(cfg: Config, store: ClipStore, tail: Compose) -> List[float]:
     return [round(float(losses[k]), 6) for k in sorted(losses)]
 
 
+def data_choice(a: argparse.Namespace) -> Dict[str, str]:
+    """Settings of the store beyond its defaults (online trajectories add
+    none, so cells made before the option existed stay valid)."""
+    return {} if a.trajectories == 'online' else dict(
+        trajectories=a.trajectories)
+
+
 def toy_store(data: Dict[str, str], a: argparse.Namespace,
               seed: int) -> ClipStore:
-    """The seed's clip store: the toy MME pipeline on its videos."""
+    """The seed's clip store: the toy MME pipeline on its videos, tracking
+    online or reading the seed's extracted trajectories."""
     cfg = Config.fromfile(osp.join(ROOT, TOY))
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    if a.trajectories == 'stored':
+        pipeline = update_step(
+            update_step(pipeline, 'DecordDecodeWithTrajectoryFrames',
+                        raw_frames=False), 'TrajectoryTarget',
+            source=dict(type='stored', root=data['trajectories'],
+                        video_root=data['pretrain']))
     cfg.train_dataloader.dataset.update(
         ann_file=f'{data["pretrain"]}/train_list.txt',
-        data_prefix=dict(video=data['pretrain']))
-    return ClipStore.build(cfg, data['store'], a.pool, seed)
+        data_prefix=dict(video=data['pretrain']), pipeline=pipeline)
+    return ClipStore.build(cfg, f'{data["store"]}_{a.trajectories}', a.pool,
+                           seed)
 
 
 def recognition_config(data: Dict[str, str]) -> Config:
@@ -265,7 +287,7 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
         settings.update(model=cfg.model.to_dict(),
                         tail=pipeline[find_mask_step(pipeline):])
         prints = fingerprint(cfg, store, tail)
-    key = settings_key(settings)
+    key = settings_key({**settings, **data_choice(a)})
     cell = load_cell(a.cells, arm, seed, key, prints)
     if cell is not None or a.from_cells:
         print(f'{arm} seed {seed}: ' + ('finished cell reused' if cell else
@@ -325,7 +347,8 @@ def curve(arm: str, seed: int, a: argparse.Namespace,
                     points=a.curve_points, videos=a.pretrain_videos,
                     model=cfg.model.to_dict(),
                     tail=pipeline[find_mask_step(pipeline):])
-    key, prints = settings_key(settings), fingerprint(cfg, store, tail)
+    key = settings_key({**settings, **data_choice(a)})
+    prints = fingerprint(cfg, store, tail)
     name = f'curve/{arm}'
     cell = load_cell(a.cells, name, seed, key, prints)
     if cell is not None:
@@ -378,10 +401,17 @@ def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     data = dict(pretrain=osp.join(root, 'pretrain'),
                 labelled=osp.join(root, 'labelled'),
                 test=osp.join(root, 'test'), store=osp.join(root, 'store'),
-                tokenizer=osp.join(root, 'vq_tokenizer', 'vq_tokenizer.pth'))
+                tokenizer=osp.join(root, 'vq_tokenizer', 'vq_tokenizer.pth'),
+                trajectories=osp.join(root, 'trajectories'))
     make_data(data['pretrain'], a.pretrain_videos, 0, 100 + seed)
     make_data(data['labelled'], a.labelled_videos, a.val_videos, 200 + seed)
     make_data(data['test'], 0, a.val_videos, 300 + seed)
+    if a.trajectories == 'stored':
+        # Resumable: the tool skips videos whose files are complete.
+        subprocess.run([
+            sys.executable, 'tools/data/extract_trajectories.py',
+            f'{data["pretrain"]}/train_list.txt', data['trajectories']
+        ], cwd=ROOT, check=True)
     if 'mam2' in a.arms and not a.curve and not osp.isfile(
             data['tokenizer']):
         subprocess.run([
