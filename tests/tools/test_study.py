@@ -121,3 +121,30 @@ def test_the_budget_is_the_first_point_where_every_seed_is_below():
     assert text.endswith('or below 0.7 x zero: 300 clips.')
     assert study.curve_table([cell(0, {100: 0.9})]).endswith(
         'not reached.')
+
+
+def test_the_store_can_read_trajectories_extracted_once(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+    from tool_modules import small_toy_dataset
+    videos = small_toy_dataset(tmp_path / 'toy')
+    data = dict(pretrain=str(videos), trajectories=str(tmp_path / 'traj'),
+                store=str(tmp_path / 'store'))
+    subprocess.run([sys.executable, 'tools/data/extract_trajectories.py',
+                    f'{videos}/train_list.txt', data['trajectories']],
+                   cwd=study.ROOT, check=True, capture_output=True)
+    stores = {}
+    for source in ('online', 'stored'):
+        a = study.parse_args(['--trajectories', source, '--pool', '3'])
+        stores[source] = study.toy_store(data, a, seed=0)
+        assert study.data_choice(a) == (
+            {} if source == 'online' else {'trajectories': 'stored'})
+    online, stored = (np.asarray(s.arrays['trajectories'])
+                      for s in stores.values())
+    assert online.shape == stored.shape == (3, 4, 4, 2, 8, 8)
+    # The same clips (frames), tracked two ways.
+    np.testing.assert_array_equal(np.asarray(stores['online'].arrays['imgs']),
+                                  np.asarray(stores['stored'].arrays['imgs']))
+    assert not np.array_equal(online, stored)
