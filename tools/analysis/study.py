@@ -332,7 +332,7 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
 def curve(arm: str, seed: int, a: argparse.Namespace,
           data: Dict[str, str]) -> Dict:
     """The arm's motion term / zero on the held-out clips along one run of
-    the whole budget (a cell of ``curve/<arm>``).
+    the whole budget (a cell of ``curve/<arm>/<budget>clips[/stored]``).
 
     A prefix of a run still has the learning rate of its middle, so the
     budget where it reaches a ratio is an upper bound of the budget a run
@@ -349,7 +349,9 @@ def curve(arm: str, seed: int, a: argparse.Namespace,
                     tail=pipeline[find_mask_step(pipeline):])
     key = settings_key({**settings, **data_choice(a)})
     prints = fingerprint(cfg, store, tail)
-    name = f'curve/{arm}'
+    # One folder per budget and store, so curves of several sit side by side.
+    name = '/'.join(['curve', arm, f'{a.budget_clips}clips', *data_choice(
+        a).values()])
     cell = load_cell(a.cells, name, seed, key, prints)
     if cell is not None:
         return cell
