@@ -310,6 +310,7 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
         if cfg.model.get('motion_generator', {}).get(
                 'type') == 'TrajectoryTargetGenerator' and \
                 cfg.model.motion_head.get('loss_weight', 1) > 0:
+            set_random_seed(seed)  # the held-out clips' masks, as curve's
             results['motion'] = motion_scores(
                 run['model'], [store.sample(i, tail) for i in held_out])
     recognition = recognition_config(data)
