@@ -32,25 +32,31 @@ class _Model(BaseModel):
         return dict(loss=self.fc(torch.stack(inputs)).pow(2).mean())
 
 
-def test_counts_are_summed_over_the_epoch_and_logged(tmp_path):
+def train(tmp_path, dataset, epochs):
+    """Train the tiny model with the hook; return the runner and its log."""
     runner = Runner(
         model=_Model(), work_dir=str(tmp_path),
         train_dataloader=dict(
-            dataset=_Clips(), batch_size=2, num_workers=0,
+            dataset=dataset, batch_size=2, num_workers=0,
             sampler=dict(type='DefaultSampler', shuffle=False)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(by_epoch=True, max_epochs=2),
+        train_cfg=dict(by_epoch=True, max_epochs=epochs),
         default_hooks=dict(checkpoint=None),
         custom_hooks=[dict(type='TrajectoryCheckHook')],
         default_scope='mmaction',
         # Runners made in one second share a message hub unless named.
         experiment_name=tmp_path.name)
     runner.train()
+    log = tmp_path / runner.timestamp / f'{runner.timestamp}.log'
+    return runner, log.read_text()
+
+
+def test_counts_are_summed_over_the_epoch_and_logged(tmp_path):
+    runner, log = train(tmp_path, _Clips(), epochs=2)
     # 1 of 16 tubelets; 25 + 3 * 5 = 40 of 400 trajectories, per epoch.
     scalars = runner.message_hub.log_scalars
     assert scalars['train/traj_cut_share'].current() == 1 / 16
     assert scalars['train/traj_ended_share'].current() == 40 / 400
-    log = (tmp_path / runner.timestamp / f'{runner.timestamp}.log').read_text()
     assert log.count('Trajectory check, epoch') == 2
     assert ('epoch 2: 1 of 16 tubelets span a shot cut (6.25 %); 40 of 400 '
             'trajectories ended by the check (10.00 %' in log)
@@ -63,19 +69,6 @@ def test_without_counts_it_logs_nothing(tmp_path):
             return dict(inputs=torch.ones(2),
                         data_samples=BaseDataElement(metainfo={}))
 
-    runner = Runner(
-        model=_Model(), work_dir=str(tmp_path),
-        train_dataloader=dict(
-            dataset=Plain(), batch_size=2, num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=False)),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(by_epoch=True, max_epochs=1),
-        default_hooks=dict(checkpoint=None),
-        custom_hooks=[dict(type='TrajectoryCheckHook')],
-        default_scope='mmaction',
-        # Runners made in one second share a message hub unless named.
-        experiment_name=tmp_path.name)
-    runner.train()
+    runner, log = train(tmp_path, Plain(), epochs=1)
     assert 'train/traj_cut_share' not in runner.message_hub.log_scalars
-    log = (tmp_path / runner.timestamp / f'{runner.timestamp}.log').read_text()
     assert 'Trajectory check' not in log
