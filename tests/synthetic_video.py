@@ -112,3 +112,25 @@ def write_video(path: Path, frames: np.ndarray, fps: int = 25) -> Path:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     return path
+
+
+def store_trajectories(video: Path, out: Path,
+                       num_frames: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Track every raw frame of ``video`` as the extraction tool does
+    (default flow, L = 4) and write our ``.npy`` format to ``out``.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: The trajectories and validity.
+    """
+    import decord
+
+    from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow,
+                                     native_grid_trajectories)
+    from mme_mmaction.motion.storage import write_trajectories
+    frames = decord.VideoReader(str(video)).get_batch(
+        list(range(num_frames))).asnumpy()
+    grey = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
+    traj, valid = native_grid_trajectories(
+        grey, OpticalFlow(**DEFAULT_FLOW), traj_len=4)
+    write_trajectories(str(out), traj, valid)
+    return traj, valid

@@ -4,12 +4,10 @@ import pytest
 from mmengine.dataset import Compose
 
 from mme_mmaction.datasets.transforms import BadInputError
-from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow,
-                                 native_grid_trajectories)
 from mme_mmaction.motion.storage import (write_release_flow,
                                          write_release_trajectories,
                                          write_trajectories)
-from synthetic_video import moving_square, write_video
+from synthetic_video import moving_square, store_trajectories, write_video
 
 
 @pytest.fixture(scope='module')
@@ -17,14 +15,8 @@ def square(tmp_path_factory):
     root = tmp_path_factory.mktemp('offline')
     frames = moving_square(num_frames=20)
     video = write_video(root / 'square.mp4', frames)
-    import cv2
-    import decord
-    decoded = decord.VideoReader(str(video)).get_batch(
-        list(range(20))).asnumpy()
-    grey = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in decoded])
-    traj, valid = native_grid_trajectories(
-        grey, OpticalFlow(**DEFAULT_FLOW), traj_len=4)
-    write_trajectories(str(root / 'ours' / 'square.npy'), traj, valid)
+    traj, valid = store_trajectories(video, root / 'ours' / 'square.npy',
+                                     num_frames=20)
     return root, str(video), traj, valid
 
 

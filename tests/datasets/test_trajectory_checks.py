@@ -1,16 +1,14 @@
 """The photometric check: trajectories across a shot cut or into an
 occluder end; the others keep their validity."""
 import cv2
-import decord
 import numpy as np
 import pytest
 from mmengine.dataset import Compose
 
-from mme_mmaction.motion import (DEFAULT_FLOW, OpticalFlow, PhotometricCheck,
-                                 native_grid_trajectories)
+from mme_mmaction.motion import PhotometricCheck
 from mme_mmaction.motion.consistency import patch_offsets
-from mme_mmaction.motion.storage import write_trajectories
-from synthetic_video import moving_square, panned_shots, write_video
+from synthetic_video import (moving_square, panned_shots, store_trajectories,
+                             write_video)
 
 CUT = 10  # the second shot starts at frame 10
 
@@ -19,12 +17,7 @@ CUT = 10  # the second shot starts at frame 10
 def cut_video(tmp_path_factory):
     root = tmp_path_factory.mktemp('cut')
     video = write_video(root / 'shots.mp4', panned_shots(cut=CUT))
-    frames = decord.VideoReader(str(video)).get_batch(
-        list(range(24))).asnumpy()
-    grey = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
-    traj, valid = native_grid_trajectories(
-        grey, OpticalFlow(**DEFAULT_FLOW), traj_len=4)
-    write_trajectories(str(root / 'stored' / 'shots.npy'), traj, valid)
+    store_trajectories(video, root / 'stored' / 'shots.npy', num_frames=24)
     return str(video), str(root / 'stored')
 
 
