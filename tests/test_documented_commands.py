@@ -455,8 +455,7 @@ COMMANDS = {
     '--num-samples 64 [--cfg-options model.motion_generator.norm=patch_std '
     'model.motion_generator.patch_std_min_std=0]': Synopsis(),
     'python tools/analysis/target_stats.py configs/mme/vitb_k400.py '
-    '--num-samples 16 --videos ../shared/data/videos/bikes.mp4 '
-    '../shared/data/videos/carphone_pristine.mp4 [--cfg-options '
+    '--num-samples 16 --videos VIDEO.mp4 [VIDEO.mp4 ...] [--cfg-options '
     'model.motion_generator.patch_std_min_std=0 | '
     'model.motion_generator.norm=none]': Synopsis(),
     'tools/analysis/target_options.py CONFIG --variant NAME KEY=VALUE ...':

@@ -11,7 +11,7 @@ See :class:`mme_mmaction.analysis.TargetStats`.
 
 Example:
     python tools/analysis/target_stats.py configs/mme/vitb_k400.py \\
-        --videos ../shared/data/videos/*.mp4 --num-samples 16
+        --videos VIDEO.mp4 [VIDEO.mp4 ...] --num-samples 16
 """
 import argparse
 import json
