@@ -108,6 +108,25 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
     assert {'model', 'zero', 'visible mean'} == set(
         cell['results']['motion'])
     assert {'val', 'test'} == set(cell['results']['probe'])
+    # A new transfer recipe re-runs the transfer on the cached encoder.
+    study.main(TINY[:-3] + ['3', '--views', '1', '--arms', 'mme',
+                            '--work-dir', work, '--cells',
+                            str(tmp_path / 'parts')])
+    assert 'mme seed 0: pre-trained encoder reused' in \
+        capsys.readouterr().out
+    again = json.loads((tmp_path / 'parts' / 'mme' / 'seed0.json')
+                       .read_text())
+    assert again['key'] != cell['key']
+    assert again['results']['final_losses'] == \
+        cell['results']['final_losses']
+
+
+def test_a_dataset_of_other_sizes_is_refused(tmp_path):
+    for split, lines in (('train', 9), ('val', 9)):
+        (tmp_path / f'{split}_list.txt').write_text('a.mp4 0\n' * lines)
+    study.make_data(str(tmp_path), 1, 1, 0)  # 1 per class: reused
+    with pytest.raises(ValueError, match='holds 9 training and 9 valid'):
+        study.make_data(str(tmp_path), 2, 1, 0)
 
 
 def test_the_budget_is_the_first_point_where_every_seed_is_below():

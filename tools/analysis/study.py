@@ -93,6 +93,7 @@ ARMS: Dict[str, Optional[Tuple[str, Dict, Optional[str]]]] = {
     'mam2': ('configs/mam2/vitb_k400_mam2.py', {}, None),
 }
 VIT_B = dict(embed_dims=768, depth=12)
+TOY_CLASSES = 9  # tools/data/make_toy_dataset.py's motion classes
 STUDY_BEGIN = '<!-- study table: tools/analysis/study.py -->'
 STUDY_END = '<!-- end of study table -->'
 DECODERS = ('neck', 'motion_neck', 'regressor')
@@ -111,12 +112,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='clips in the store, per seed')
     p.add_argument('--pretrain-videos', type=int, default=40,
                    help='unlabelled videos per class, per seed')
-    p.add_argument('--labelled-videos', type=int, default=20,
+    p.add_argument('--labelled-videos', type=int, default=100,
                    help='labelled training videos per class')
-    p.add_argument('--val-videos', type=int, default=10,
+    p.add_argument('--val-videos', type=int, default=20,
                    help='validation (and test) videos per class')
-    p.add_argument('--finetune-steps', type=int, default=270)
-    p.add_argument('--views', type=int, default=4,
+    p.add_argument('--finetune-steps', type=int, default=1000)
+    p.add_argument('--views', type=int, default=2,
                    help='augmented views per labelled training video')
     p.add_argument('--eval-clips', type=int, default=64,
                    help='held-out pre-training clips scoring the motion term')
@@ -201,8 +202,22 @@ def arm_config(arm: str, a: argparse.Namespace) -> Config:
 
 
 def make_data(out: str, videos: int, val: int, seed: int) -> None:
-    """A toy dataset (``--seed``), unless ``out`` holds one."""
-    if osp.isfile(osp.join(out, 'val_list.txt')):
+    """A toy dataset (``--seed``), unless ``out`` holds one.
+
+    Raises:
+        ValueError: If ``out`` holds a dataset of other sizes.
+    """
+    lists = [osp.join(out, f'{split}_list.txt') for split in ('train', 'val')]
+    if osp.isfile(lists[1]):
+        found = []
+        for path in lists:
+            with open(path) as f:
+                found.append(sum(1 for line in f if line.strip()))
+        if found != [videos * TOY_CLASSES, val * TOY_CLASSES]:
+            raise ValueError(
+                f'{out} holds {found[0]} training and {found[1]} validation '
+                f'videos, not {videos} and {val} per class: delete it or '
+                'use another --work-dir.')
         return
     subprocess.run([
         sys.executable, 'tools/data/make_toy_dataset.py', out,
@@ -265,6 +280,49 @@ def recognition_config(data: Dict[str, str]) -> Config:
     return cfg
 
 
+def pretrained(arm: str, seed: int, a: argparse.Namespace,
+               data: Dict[str, str], cfg: Config, store: ClipStore,
+               tail: Compose, settings: Dict,
+               prints: List[float]) -> Tuple[Dict, Dict]:
+    """The arm's pre-trained encoder weights and what its pre-training
+    measured, from ``<seed>/encoders/`` when one with the same pre-training
+    settings and fingerprint is there (so a new transfer recipe re-runs
+    only the transfer)."""
+    transfer = ('views', 'finetune_steps', 'videos')
+    key = settings_key({
+        **{k: v for k, v in settings.items() if k not in transfer},
+        **data_choice(a), 'pretrain_videos': a.pretrain_videos})
+    path = osp.join(data['encoders'], f'{arm}-{key}.pth')
+    if osp.isfile(path):
+        saved = torch.load(path, map_location='cpu', weights_only=True)
+        if saved['fingerprint'] == prints:
+            print(f'{arm} seed {seed}: pre-trained encoder reused ({path})',
+                  flush=True)
+            return saved['weights'], saved['results']
+    held_out = range(len(store) - a.eval_clips, len(store))
+    run = pretrain(cfg, lambda i: store.sample(i, tail),
+                   len(store) - a.eval_clips, a.budget_clips // a.batch_size,
+                   seed, name=f'{arm} seed {seed}',
+                   log=lambda text: print(text, flush=True))
+    tail_steps = max(1, len(run['losses']['loss']) // 20)
+    results = dict(
+        pretrain_wall_s=run['wall_s'], precision=run['precision'],
+        final_losses={k: sum(v[-tail_steps:]) / tail_steps
+                      for k, v in run['losses'].items()})
+    if cfg.model.get('motion_generator', {}).get(
+            'type') == 'TrajectoryTargetGenerator' and \
+            cfg.model.motion_head.get('loss_weight', 1) > 0:
+        set_random_seed(seed)  # the held-out clips' masks, as curve's
+        results['motion'] = motion_scores(
+            run['model'], [store.sample(i, tail) for i in held_out])
+    weights = encoder_weights(run['model'])
+    os.makedirs(data['encoders'], exist_ok=True)
+    torch.save(dict(weights=weights, results=results, fingerprint=prints),
+               f'{path}.tmp-{os.getpid()}')
+    os.replace(f'{path}.tmp-{os.getpid()}', path)
+    return weights, results
+
+
 def run_cell(arm: str, seed: int, a: argparse.Namespace,
              data: Dict[str, str]) -> Optional[Dict]:
     """One arm and seed: pre-train (unless ``random``), then transfer;
@@ -295,24 +353,8 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
         return cell
     weights, results = None, {}
     if ARMS[arm] is not None:
-        held_out = range(len(store) - a.eval_clips, len(store))
-        run = pretrain(cfg, lambda i: store.sample(i, tail),
-                       len(store) - a.eval_clips,
-                       a.budget_clips // a.batch_size, seed,
-                       name=f'{arm} seed {seed}',
-                       log=lambda text: print(text, flush=True))
-        weights = encoder_weights(run['model'])
-        tail_steps = max(1, len(run['losses']['loss']) // 20)
-        results.update(
-            pretrain_wall_s=run['wall_s'], precision=run['precision'],
-            final_losses={k: sum(v[-tail_steps:]) / tail_steps
-                          for k, v in run['losses'].items()})
-        if cfg.model.get('motion_generator', {}).get(
-                'type') == 'TrajectoryTargetGenerator' and \
-                cfg.model.motion_head.get('loss_weight', 1) > 0:
-            set_random_seed(seed)  # the held-out clips' masks, as curve's
-            results['motion'] = motion_scores(
-                run['model'], [store.sample(i, tail) for i in held_out])
+        weights, results = pretrained(arm, seed, a, data, cfg, store, tail,
+                                      settings, prints)
     recognition = recognition_config(data)
     train = labelled_pool(recognition, 'train', a.views, seed)
     pools = {split: labelled_pool(recognition, split, 1, seed)
@@ -401,9 +443,14 @@ def curve_table(cells: List[Dict], threshold: float = 0.7) -> str:
 def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     """The seed's datasets, store folder and (for MAM2) tokenizer."""
     root = osp.join(a.work_dir, f'seed{seed}')
+    # Labelled sets named by their sizes, so a recipe with other sizes
+    # makes its own next to the old.
     data = dict(pretrain=osp.join(root, 'pretrain'),
-                labelled=osp.join(root, 'labelled'),
-                test=osp.join(root, 'test'), store=osp.join(root, 'store'),
+                labelled=osp.join(
+                    root, f'labelled{a.labelled_videos}-{a.val_videos}'),
+                test=osp.join(root, f'test{a.val_videos}'),
+                store=osp.join(root, 'store'),
+                encoders=osp.join(root, 'encoders'),
                 tokenizer=osp.join(root, 'vq_tokenizer', 'vq_tokenizer.pth'),
                 trajectories=osp.join(root, 'trajectories'))
     make_data(data['pretrain'], a.pretrain_videos, 0, 100 + seed)
