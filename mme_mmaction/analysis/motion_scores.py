@@ -6,10 +6,13 @@ import torch
 from mmengine.dataset import pseudo_collate
 from torch import nn
 
+from .target_stats import nearest_visible
+
 
 def motion_scores(model: nn.Module, clips: List[Dict]) -> Dict[str, float]:
     """Squared error per masked token of the motion head, of predicting
-    zero, and of copying the mean target of the clip's visible tokens.
+    zero, of copying the mean target of the clip's visible tokens and of
+    copying the target of the nearest visible token.
 
     Args:
         model (nn.Module): A pre-trainer with a trajectory motion target
@@ -17,11 +20,12 @@ def motion_scores(model: nn.Module, clips: List[Dict]) -> Dict[str, float]:
         clips (list[dict]): Packed samples (their masks are used).
 
     Returns:
-        dict: ``model``, ``zero`` and ``visible mean`` errors (validity
-        weighted, loss weight not applied).
+        dict: ``model``, ``zero``, ``visible mean`` and ``nearest visible``
+        errors (validity weighted, loss weight not applied; a clip without
+        a valid visible token copies zeros).
     """
     model.eval()
-    totals = torch.zeros(4, dtype=torch.float64)
+    totals = torch.zeros(5, dtype=torch.float64)
     with torch.no_grad():
         for clip in clips:
             data = model.data_preprocessor(pseudo_collate([clip]), False)
@@ -35,13 +39,20 @@ def motion_scores(model: nn.Module, clips: List[Dict]) -> Dict[str, float]:
             seen = ~mask & valid.bool()
             copied = (target[seen].mean(0) if seen.any() else
                       torch.zeros_like(target[0]))
+            t, h, w = inputs.shape[-3:]
+            patch = model.backbone.patch_size
+            nearest = nearest_visible(
+                mask, valid.bool(),
+                (t // model.backbone.tubelet_size, h // patch, w // patch))
+            neighbour = torch.where((nearest >= 0)[:, None],
+                                    target[nearest.clamp(min=0)], 0.)
             weight = valid[mask]
             masked = target[mask]
             totals += torch.tensor([
-                ((pred - masked)**2).sum(-1).mul(weight).sum().item(),
-                (masked**2).sum(-1).mul(weight).sum().item(),
-                ((masked - copied)**2).sum(-1).mul(weight).sum().item(),
+                *(((masked - guess)**2).sum(-1).mul(weight).sum().item()
+                  for guess in (pred, 0., copied, neighbour)),
                 mask.sum().item()
             ], dtype=torch.float64)
-    model_err, zero, mean = (totals[:3] / totals[3].clamp(min=1)).tolist()
-    return {'model': model_err, 'zero': zero, 'visible mean': mean}
+    errors = (totals[:4] / totals[4].clamp(min=1)).tolist()
+    return dict(zip(('model', 'zero', 'visible mean', 'nearest visible'),
+                    errors))

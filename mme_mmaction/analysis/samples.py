@@ -16,7 +16,8 @@ from mme_mmaction.launch import add_cfg_options, load_config
 def seeded_samples(cfg: Config,
                    num_samples: int,
                    seed: int = 0,
-                   videos: Optional[Sequence[str]] = None) -> Iterator[dict]:
+                   videos: Optional[Sequence[str]] = None,
+                   split: str = 'train') -> Iterator[dict]:
     """Packed training samples of a config, the same ones on every call.
 
     Args:
@@ -29,12 +30,14 @@ def seeded_samples(cfg: Config,
         videos (Sequence[str], optional): Video files to draw from instead
             of the config's list, e.g. real videos through a ViT-B
             pipeline whose dataset is not on this machine.
+        split (str): Dataset of ``<split>_dataloader`` to draw from, e.g.
+            ``'heldout'`` for a config's held-out clips.
 
     Yields:
         dict: ``inputs`` and ``data_samples`` as the dataset packs them.
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg = cfg[f'{split}_dataloader'].dataset
     # Wrappers (RepeatDataset, ClassBalancedDataset) only change how often
     # a video is drawn: choose among the videos themselves.
     while 'dataset' in dataset_cfg:

@@ -126,6 +126,7 @@ def test_encoder_loads_into_stock_vision_transformer(path):
     'configs/mme/vitb_ssv2_motion-mask.py',
     'configs/mgmae/vit-tiny_toy_mgmae.py',
     'configs/mme/vit-tiny_toy_warp-mask.py',
+    'configs/mme/vit-tiny_real-clips.py',
     'configs/motionmae/vitb_ssv2_motionmae.py',
     'configs/motionmae/vitb_k400_motionmae.py',
     'configs/mam2/vitb_ssv2_mam2.py', 'configs/mam2/vitb_k400_mam2.py'

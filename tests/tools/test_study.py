@@ -105,7 +105,7 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
     cell = json.loads((tmp_path / 'parts' / 'mme' / 'seed0.json')
                       .read_text())
     assert cell['results']['precision'] in ('bfloat16', 'float32')
-    assert {'model', 'zero', 'visible mean'} == set(
+    assert {'model', 'zero', 'visible mean', 'nearest visible'} == set(
         cell['results']['motion'])
     assert {'val', 'test'} == set(cell['results']['probe'])
     # A new transfer recipe re-runs the transfer on the cached encoder.

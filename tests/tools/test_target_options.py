@@ -59,7 +59,35 @@ def test_baselines_agree_with_the_baseline_tool_and_training_learns(
     assert raw['zero'] / 2 == pytest.approx(ref['zero'], rel=1e-5)
     assert raw['visible mean'] / 2 == pytest.approx(ref['visible mean'],
                                                     rel=1e-5)
-    # A uniform pan is the visible tokens' mean: 30 steps on it beat zero.
+    # A uniform pan is the visible tokens' mean and the nearest visible
+    # token's target: 30 steps on it beat zero.
+    assert raw['nearest visible'] < 0.1 * raw['zero']
     assert raw['model'] < 0.5 * raw['zero']
     table = tool.summary(rows, [('raw', {}), ('log', {})])
     assert table.count('\n| ') == 2 and '| raw | - |' in table
+
+
+def test_heldout_clips_come_from_the_configs_heldout_pipeline(tmp_path):
+    """configs/mme/vit-tiny_real-clips.py on a given video: training clips
+    from its first 70%, evaluation clips through ``heldout_dataloader``."""
+    import os.path as osp
+
+    import torch
+
+    from synthetic_video import moving_square
+    video = str(write_video(tmp_path / 'square.mp4', moving_square(
+        num_frames=100, velocity=(0.5, 0.25))))
+    cfg = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..',
+                                   'configs/mme/vit-tiny_real-clips.py'))
+    cfg.train_dataloader.batch_size = 2
+    late = Config(cfg.to_dict())
+    late.train_dataloader.dataset.pipeline = \
+        cfg.heldout_dataloader.dataset.pipeline
+    held = tool.draw(cfg, 2, 0, [video], 'heldout')
+    for a, b in zip(held, tool.draw(late, 2, 0, [video])):
+        assert torch.equal(a['inputs'], b['inputs'])
+    assert not torch.equal(held[0]['inputs'],
+                           tool.draw(cfg, 1, 0, [video])[0]['inputs'])
+    rows = tool.study(cfg, [('raw', {})], seeds=[0], steps=2, lr=1e-3,
+                      train_clips=2, eval_clips=2, videos=[video])
+    assert rows[0]['zero'] > 0 and rows[0]['variant'] == 'raw'

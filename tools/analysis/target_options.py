@@ -6,7 +6,11 @@ every variant and seed, trains the config's model on them for the same
 number of steps (AdamW, ``--lr`` with a warm-up of a fifteenth of the steps
 and a cosine to 5%) and scores it on ``--eval-clips`` other seeded clips
 against two motion-blind predictors of the *same* target: predicting zero
-and copying the mean target of the clip's visible tokens. The ratios
+and copying the mean target of the clip's visible tokens. The evaluation
+clips come from the config's ``heldout_dataloader`` when it has one (e.g.
+other time ranges of the videos), else from other draws of the training
+set. ``--videos`` draws both from the given files instead of the config's
+list. The ratios
 (model / zero, visible mean / zero) compare targets of different units; the
 table also gives the logged ``loss_traj`` of the last fifth of the steps over
 the first fifth.
@@ -71,9 +75,11 @@ def apply_settings(cfg: Config, settings: Dict) -> Config:
     return cfg
 
 
-def draw(cfg: Config, num: int, seed: int) -> List[dict]:
-    """``num`` packed clips of the config's pipeline, seeded."""
-    return list(seeded_samples(cfg, num, seed))
+def draw(cfg: Config, num: int, seed: int,
+         videos: Optional[List[str]] = None,
+         split: str = 'train') -> List[dict]:
+    """``num`` packed clips of the config's ``split`` pipeline, seeded."""
+    return list(seeded_samples(cfg, num, seed, videos, split))
 
 
 def train_and_score(cfg: Config, train_clips: List[dict],
@@ -114,8 +120,8 @@ def train_and_score(cfg: Config, train_clips: List[dict],
 
 
 def study(cfg: Config, variants: List[Tuple[str, Dict]], seeds: List[int],
-          steps: int, lr: float, train_clips: int,
-          eval_clips: int) -> List[dict]:
+          steps: int, lr: float, train_clips: int, eval_clips: int,
+          videos: Optional[List[str]] = None) -> List[dict]:
     """Every variant with every seed; clips drawn once per pipeline."""
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     drawn: Dict[str, Tuple[List[dict], List[dict]]] = {}
@@ -124,8 +130,10 @@ def study(cfg: Config, variants: List[Tuple[str, Dict]], seeds: List[int],
         variant_cfg = apply_settings(cfg, settings)
         key = repr(variant_cfg.train_dataloader.dataset.pipeline)
         if key not in drawn:
-            drawn[key] = (draw(variant_cfg, train_clips, 1),
-                          draw(variant_cfg, eval_clips, 0))
+            heldout = 'heldout' if variant_cfg.get(
+                'heldout_dataloader') else 'train'
+            drawn[key] = (draw(variant_cfg, train_clips, 1, videos),
+                          draw(variant_cfg, eval_clips, 0, videos, heldout))
         for seed in seeds:
             result = train_and_score(variant_cfg, *drawn[key],
                                      settings.get('steps', steps),
@@ -139,9 +147,10 @@ def study(cfg: Config, variants: List[Tuple[str, Dict]], seeds: List[int],
 def summary(rows: List[dict], variants: List[Tuple[str, Dict]]) -> str:
     """Markdown: per variant, mean (min-max) over seeds."""
     lines = [
-        '| variant | settings | model / zero | visible mean / zero | logged '
-        'loss_traj, last / first fifth | zero loss per token | wall (s) |',
-        '|---|---|---|---|---|---|---|'
+        '| variant | settings | model / zero | model / nearest visible | '
+        'visible mean / zero | nearest visible / zero | logged loss_traj, '
+        'last / first fifth | zero loss per token | wall (s) |',
+        '|---|---|---|---|---|---|---|---|---|'
     ]
     for name, settings in variants:
         runs = [r for r in rows if r['variant'] == name]
@@ -149,7 +158,10 @@ def summary(rows: List[dict], variants: List[Tuple[str, Dict]]) -> str:
         lines.append(
             f'| {name} | {text} | '
             f"{spread([r['model'] / r['zero'] for r in runs], 3)} | "
-            f"{spread([r['visible mean'] / r['zero'] for r in runs], 3)} | "
+            f"{spread([r['model'] / r['nearest visible'] for r in runs], 3)}"
+            f" | {spread([r['visible mean'] / r['zero'] for r in runs], 3)} | "
+            f"{spread([r['nearest visible'] / r['zero'] for r in runs], 3)}"
+            " | "
             f"{spread([r['logged'] for r in runs], 3)} | "
             f"{sum(r['zero'] for r in runs) / len(runs):.3f} | "
             f"{sum(r['wall_s'] for r in runs) / len(runs):.0f} |")
@@ -168,13 +180,16 @@ def main(argv: Optional[List[str]] = None) -> None:
     p.add_argument('--lr', type=float, default=3e-4)
     p.add_argument('--train-clips', type=int, default=2160)
     p.add_argument('--eval-clips', type=int, default=64)
+    p.add_argument('--videos', nargs='+', metavar='VIDEO',
+                   help='draw the clips from these videos, not from the '
+                   'config\'s list')
     a = p.parse_args(argv)
     try:
         variants = [parse_variant(v) for v in a.variant]
     except ValueError as e:
         p.error(str(e))
     rows = study(load_config(a.config, a.cfg_options), variants, a.seeds,
-                 a.steps, a.lr, a.train_clips, a.eval_clips)
+                 a.steps, a.lr, a.train_clips, a.eval_clips, a.videos)
     print(summary(rows, variants))
 
 

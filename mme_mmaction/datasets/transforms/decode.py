@@ -185,11 +185,15 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
         starts = frame_inds[::self.tubelet_size]
         traj_inds = starts[:, None] + np.arange(traj_len + 1)
         reader = results['video_reader']
-        total = results.get('total_frames', len(reader))
-        if traj_inds.max() >= total:
+        # A TimeRange moves start_index: the video (or its range) ends at
+        # start_index + total_frames.
+        end = results.get('start_index', 0) + results.get(
+            'total_frames', len(reader))
+        if traj_inds.max() >= end:
             raise BadInputError(
-                f'{filename}: video has {total} frames but the trajectories '
-                f'need frame {traj_inds.max()} (tubelets start at '
+                f'{filename}: video (or its TimeRange) ends before frame '
+                f'{end} but the trajectories need frame {traj_inds.max()} '
+                '(tubelets start at '
                 f'{starts.tolist()}, traj_len={traj_len}); lower '
                 'frame_interval or traj_len, or drop short videos.')
 
