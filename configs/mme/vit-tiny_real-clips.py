@@ -6,7 +6,8 @@
 # which trajectory target carries learnable motion on real video
 # (docs/pretraining.md):
 #
-#   python tools/analysis/target_options.py configs/mme/vit-tiny_real-clips.py \
+#   python tools/analysis/target_options.py \
+#       configs/mme/vit-tiny_real-clips.py \
 #       --videos VIDEO.mp4 ... --variant NAME KEY=VALUE ...
 _base_ = ['./vit-tiny_toy.py']
 from mme_mmaction.datasets.pipeline_steps import update_step  # noqa: E402

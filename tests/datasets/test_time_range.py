@@ -5,7 +5,7 @@ import pytest
 from mmengine.dataset import Compose
 
 from mme_mmaction.datasets.transforms import BadInputError
-from synthetic_video import moving_square, write_video
+from synthetic_video import write_video
 
 
 @pytest.fixture(scope='module')
