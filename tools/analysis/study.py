@@ -508,7 +508,9 @@ def table(cells: List[Dict], a: argparse.Namespace) -> str:
         f'Budget {a.budget_clips} pre-training clips per arm (batch '
         f'{a.batch_size}, lr {a.lr}) from a pool of {a.pool} clips per seed '
         f'(each seen about {a.budget_clips / (a.pool - a.eval_clips):.1f} '
-        f'times); fine-tuning {a.finetune_steps} steps. Precision '
+        f'times); fine-tuning {a.finetune_steps} steps on '
+        f'{a.labelled_videos} labelled videos per class x {a.views} views, '
+        f'validation and test {a.val_videos} per class. Precision '
         f'{", ".join(precisions)}; commits '
         f'{", ".join(sorted({c["commit"] for c in cells}))}; CPUs '
         f'{"; ".join(sorted({c["cpu"] for c in cells}))}.')
