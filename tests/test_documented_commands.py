@@ -381,16 +381,6 @@ COMMANDS = {
         'the hours-long study',
         'tests/tools/test_study.py::'
         'test_an_interrupted_study_resumes_to_the_same_table'),
-    'python tools/analysis/pretrain_study.py': Parse(
-        'the 2-hour study',
-        'tests/tools/test_pretrain_study.py::'
-        'test_tiny_study_end_to_end_and_resumed'),
-    'python tools/analysis/pretrain_study.py --arms random mme --seeds 0 '
-    '--pretrain-videos 200 --labelled-videos 40 --val-videos 20 '
-    '--pretrain-epochs 55 --finetune-epochs 50': Parse(
-        'the 70-minute transfer study',
-        'tests/tools/test_pretrain_study.py::'
-        'test_tiny_study_end_to_end_and_resumed'),
     'python tools/analysis/target_options.py configs/mme/vit-tiny_toy.py '
     '--seeds 0 --steps 1200 --variant ref --variant lr_1e-3 lr=0.001 '
     '--variant interval_2 train_dataloader.dataset.pipeline.1.frame_interval=2'

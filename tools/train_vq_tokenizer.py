@@ -484,7 +484,7 @@ def train(args: argparse.Namespace) -> Dict[str, float]:
             json.dump(meta, f, indent=1)
 
     atomic_write(osp.join(args.out_dir, 'vq_tokenizer.json'), write_json)
-    # Last: tools/analysis/pretrain_study.py takes it for a finished run.
+    # Last: tools/analysis/study.py takes it for a finished run.
     save_torch(osp.join(args.out_dir, 'vq_tokenizer.pth'),
                {'state_dict': model.state_dict(), 'meta': meta})
     os.remove(state_path)

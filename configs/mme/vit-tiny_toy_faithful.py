@@ -1,7 +1,6 @@
 # The toy MME config with the paper's trajectory target exactly: PatchStd with
-# no noise floor, Tanh output (docs/method.md §4.4, §6). One of the arms of
-# tools/analysis/pretrain_study.py; docs/pretraining.md explains why this
-# target carries no learnable signal at toy scale.
+# no noise floor, Tanh output (docs/method.md §4.4, §6). docs/pretraining.md
+# explains why this target carries no learnable signal at toy scale.
 _base_ = ['./vit-tiny_toy.py']
 
 model = dict(

@@ -1,7 +1,6 @@
-# VideoMAE (normalised-pixel targets) on the generated toy dataset, for the
-# pre-training study (tools/analysis/pretrain_study.py): the toy MME config's
-# encoder, data, sampling and schedule; VideoMAE's own decoder (384 wide,
-# 4 blocks, 6 heads) and tube masking ratio 0.9.
+# VideoMAE (normalised-pixel targets) on the generated toy dataset, beside
+# the toy MME config: its encoder, data, sampling and schedule; VideoMAE's
+# own decoder (384 wide, 4 blocks, 6 heads) and tube masking ratio 0.9.
 _base_ = ['../mme/vit-tiny_toy.py']
 from mme_mmaction.datasets.pipeline_steps import (  # noqa: E402
     update_step, without_trajectories)
