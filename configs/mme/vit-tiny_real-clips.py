@@ -10,29 +10,18 @@
 #       configs/mme/vit-tiny_real-clips.py \
 #       --videos VIDEO.mp4 ... --variant NAME KEY=VALUE ...
 _base_ = ['./vit-tiny_toy.py']
-from mme_mmaction.datasets.pipeline_steps import update_step  # noqa: E402
+from mme_mmaction.datasets.pipeline_steps import (  # noqa: E402
+    insert_before, update_step)
 
 data_root = 'data/real'
-
-
-train_pipeline = [
-    dict(type='CheckedDecordInit'),
-    dict(type='TimeRange', start=0., end=0.7),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1),
-    dict(type='DecordDecodeWithTrajectoryFrames'),
-    dict(type='Resize', scale=(-1, 73)),
-    dict(
-        type='MultiScaleCrop',
-        input_size=73,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1),
-    dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    dict(type='TrajectoryTarget', source=dict(type='lucas_kanade')),
-    dict(type='TubeMaskGenerator', mask_ratio=0.7),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackPretrainInputs'),
-]
+train_pipeline = insert_before(
+    _base_.train_pipeline, 'SampleFrames',
+    dict(type='TimeRange', start=0., end=0.7))
+train_pipeline = insert_before(train_pipeline, 'MultiScaleCrop',
+                               dict(type='Resize', scale=(-1, 73)))
+train_pipeline = update_step(train_pipeline, 'MultiScaleCrop', input_size=73)
+train_pipeline = update_step(train_pipeline, 'TrajectoryTarget',
+                             source=dict(type='lucas_kanade'))
 heldout_pipeline = update_step(
     train_pipeline, 'TimeRange', start=0.7, end=1.)
 dataset = dict(

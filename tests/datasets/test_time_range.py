@@ -70,5 +70,6 @@ def test_decode_refuses_trajectories_past_the_range(video):
              num_clips=1),
         dict(type='DecordDecodeWithTrajectoryFrames', traj_len=4)
     ])
-    with pytest.raises(BadInputError, match='need frame'):
+    with pytest.raises(BadInputError, match=r'25 frames \(frames 17-24 in '
+                       r'its TimeRange\) but the trajectories need frame 25'):
         run(dict(filename=video, start_index=0, modality='RGB'))

@@ -185,14 +185,16 @@ class DecordDecodeWithTrajectoryFrames(SkipsBadInput, DecordDecode):
         starts = frame_inds[::self.tubelet_size]
         traj_inds = starts[:, None] + np.arange(traj_len + 1)
         reader = results['video_reader']
-        # A TimeRange moves start_index: the video (or its range) ends at
+        # A TimeRange moves start_index: the clip's frames end at
         # start_index + total_frames.
-        end = results.get('start_index', 0) + results.get(
-            'total_frames', len(reader))
+        first = results.get('start_index', 0)
+        end = first + results.get('total_frames', len(reader))
         if traj_inds.max() >= end:
+            in_range = (f' (frames {first}-{end - 1} in its TimeRange)'
+                        if (first, end) != (0, len(reader)) else '')
             raise BadInputError(
-                f'{filename}: video (or its TimeRange) ends before frame '
-                f'{end} but the trajectories need frame {traj_inds.max()} '
+                f'{filename}: video has {len(reader)} frames{in_range} but '
+                f'the trajectories need frame {traj_inds.max()} '
                 '(tubelets start at '
                 f'{starts.tolist()}, traj_len={traj_len}); lower '
                 'frame_interval or traj_len, or drop short videos.')
