@@ -108,6 +108,13 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
     assert {'model', 'zero', 'visible mean', 'nearest visible'} == set(
         cell['results']['motion'])
     assert {'val', 'test'} == set(cell['results']['probe'])
+    # The seed's videos are the static 64 x 64 toy (--toy-data static64).
+    import cv2
+    listing = tmp_path / 'work' / 'seed0-static64' / 'pretrain' / \
+        'train_list.txt'
+    video = listing.parent / listing.read_text().split()[0]
+    frame = cv2.VideoCapture(str(video)).read()[1]
+    assert frame.shape == (64, 64, 3)
     # A new transfer recipe re-runs the transfer on the cached encoder.
     study.main(TINY[:-3] + ['3', '--views', '1', '--arms', 'mme',
                             '--work-dir', work, '--cells',
@@ -124,9 +131,9 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
 def test_a_dataset_of_other_sizes_is_refused(tmp_path):
     for split, lines in (('train', 9), ('val', 9)):
         (tmp_path / f'{split}_list.txt').write_text('a.mp4 0\n' * lines)
-    study.make_data(str(tmp_path), 1, 1, 0)  # 1 per class: reused
+    study.make_data(str(tmp_path), 1, 1, 0, [])  # 1 per class: reused
     with pytest.raises(ValueError, match='holds 9 training and 9 valid'):
-        study.make_data(str(tmp_path), 2, 1, 0)
+        study.make_data(str(tmp_path), 2, 1, 0, [])
 
 
 def test_the_budget_is_the_first_point_where_every_seed_is_below():
@@ -158,8 +165,12 @@ def test_the_store_can_read_trajectories_extracted_once(tmp_path):
     for source in ('online', 'stored'):
         a = study.parse_args(['--trajectories', source, '--pool', '3'])
         stores[source] = study.toy_store(data, a, seed=0)
-        assert study.data_choice(a) == (
-            {} if source == 'online' else {'trajectories': 'stored'})
+        assert study.data_choice(a) == dict(toy_data='static64', **(
+            {} if source == 'online' else {'trajectories': 'stored'}))
+    # The first study's data (the default toy, online) adds no setting, so
+    # its cells stay valid.
+    assert study.data_choice(study.parse_args(['--toy-data', 'default'])) \
+        == {}
     online, stored = (np.asarray(s.arrays['trajectories'])
                       for s in stores.values())
     assert online.shape == stored.shape == (3, 4, 4, 2, 8, 8)

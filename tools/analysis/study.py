@@ -94,6 +94,9 @@ ARMS: Dict[str, Optional[Tuple[str, Dict, Optional[str]]]] = {
 }
 VIT_B = dict(embed_dims=768, depth=12)
 TOY_CLASSES = 9  # tools/data/make_toy_dataset.py's motion classes
+#: make_toy_dataset.py options of each ``--toy-data`` choice.
+TOY_DATA = {'static64': ['--height', '64', '--width', '64', '--max-pan', '0'],
+            'default': []}
 STUDY_BEGIN = '<!-- study table: tools/analysis/study.py -->'
 STUDY_END = '<!-- end of study table -->'
 DECODERS = ('neck', 'motion_neck', 'regressor')
@@ -110,7 +113,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--lr', type=float, default=3e-4)
     p.add_argument('--pool', type=int, default=2000,
                    help='clips in the store, per seed')
-    p.add_argument('--pretrain-videos', type=int, default=40,
+    p.add_argument('--toy-data', choices=tuple(TOY_DATA), default='static64',
+                   help='which toy videos: 64 x 64 with a static camera '
+                   '(large objects; the motion term learns on them) or the '
+                   'default 96 x 128 with a panning camera')
+    p.add_argument('--pretrain-videos', type=int, default=200,
                    help='unlabelled videos per class, per seed')
     p.add_argument('--labelled-videos', type=int, default=100,
                    help='labelled training videos per class')
@@ -201,8 +208,10 @@ def arm_config(arm: str, a: argparse.Namespace) -> Config:
     return cfg
 
 
-def make_data(out: str, videos: int, val: int, seed: int) -> None:
-    """A toy dataset (``--seed``), unless ``out`` holds one.
+def make_data(out: str, videos: int, val: int, seed: int,
+              options: List[str]) -> None:
+    """A toy dataset (``--seed``, then ``options``), unless ``out`` holds
+    one.
 
     Raises:
         ValueError: If ``out`` holds a dataset of other sizes.
@@ -222,7 +231,7 @@ def make_data(out: str, videos: int, val: int, seed: int) -> None:
     subprocess.run([
         sys.executable, 'tools/data/make_toy_dataset.py', out,
         '--videos-per-class', str(videos), '--val-per-class', str(val),
-        '--seed', str(seed)
+        '--seed', str(seed), *options
     ], cwd=ROOT, check=True)
 
 
@@ -240,10 +249,13 @@ def fingerprint(cfg: Config, store: ClipStore, tail: Compose) -> List[float]:
 
 
 def data_choice(a: argparse.Namespace) -> Dict[str, str]:
-    """Settings of the store beyond its defaults (online trajectories add
-    none, so cells made before the option existed stay valid)."""
-    return {} if a.trajectories == 'online' else dict(
-        trajectories=a.trajectories)
+    """Settings of the data beyond the first study's (the default toy,
+    online trajectories), so cells made before these options existed stay
+    valid."""
+    choice = {} if a.toy_data == 'default' else dict(toy_data=a.toy_data)
+    if a.trajectories != 'online':
+        choice['trajectories'] = a.trajectories
+    return choice
 
 
 def toy_store(data: Dict[str, str], a: argparse.Namespace,
@@ -442,7 +454,8 @@ def curve_table(cells: List[Dict], threshold: float = 0.7) -> str:
 
 def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     """The seed's datasets, store folder and (for MAM2) tokenizer."""
-    root = osp.join(a.work_dir, f'seed{seed}')
+    root = osp.join(a.work_dir, f'seed{seed}' + (
+        '' if a.toy_data == 'default' else f'-{a.toy_data}'))
     # Labelled sets named by their sizes, so a recipe with other sizes
     # makes its own next to the old.
     data = dict(pretrain=osp.join(root, 'pretrain'),
@@ -453,9 +466,11 @@ def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
                 encoders=osp.join(root, 'encoders'),
                 tokenizer=osp.join(root, 'vq_tokenizer', 'vq_tokenizer.pth'),
                 trajectories=osp.join(root, 'trajectories'))
-    make_data(data['pretrain'], a.pretrain_videos, 0, 100 + seed)
-    make_data(data['labelled'], a.labelled_videos, a.val_videos, 200 + seed)
-    make_data(data['test'], 0, a.val_videos, 300 + seed)
+    options = TOY_DATA[a.toy_data]
+    make_data(data['pretrain'], a.pretrain_videos, 0, 100 + seed, options)
+    make_data(data['labelled'], a.labelled_videos, a.val_videos, 200 + seed,
+              options)
+    make_data(data['test'], 0, a.val_videos, 300 + seed, options)
     if a.trajectories == 'stored':
         # Resumable: the tool skips videos whose files are complete.
         subprocess.run([
