@@ -450,6 +450,25 @@ COMMANDS = {
     'model.motion_generator.norm=none]': Synopsis(),
     'tools/analysis/target_options.py CONFIG --variant NAME KEY=VALUE ...':
     Synopsis(),
+    'python tools/analysis/target_options.py '
+    'configs/mme/vit-tiny_real-clips.py --videos VIDEO.mp4 [VIDEO.mp4 ...] '
+    '--seeds 0 1 --steps 1200 --variant patch_std_floor '
+    'model.motion_generator.norm=patch_std '
+    'model.motion_generator.patch_std_min_std=0.5 '
+    '"model.motion_head.act_cfg={\'type\':\'Tanh\'}" --variant '
+    'patch_std_exact model.motion_generator.norm=patch_std '
+    'model.motion_generator.patch_std_min_std=0.0 '
+    '"model.motion_head.act_cfg={\'type\':\'Tanh\'}" --variant release '
+    'model.motion_generator.norm=patch_std '
+    'model.motion_generator.patch_std_min_std=0.0 '
+    'model.motion_generator.whole_pixels=True '
+    '"model.motion_head.act_cfg={\'type\':\'Tanh\'}" --variant none_scaled '
+    'model.motion_generator.norm=none model.motion_generator.scale=1.5 '
+    '--variant log model.motion_generator.norm=log --variant patch_std_mean '
+    'model.motion_generator.norm=patch_std_mean '
+    'model.motion_generator.patch_std_min_std=0.5': Synopsis(
+        'tests/tools/test_target_options.py::'
+        'test_heldout_clips_come_from_the_configs_heldout_pipeline'),
 }
 
 
