@@ -84,14 +84,17 @@ def cpu_model() -> str:
 
 
 def commit() -> str:
-    """The repository's commit (with ``+`` when the tree has changes)."""
+    """The repository's commit (with ``+`` when tracked files other than
+    ``docs/study/`` have changes)."""
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     try:
         head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
                               cwd=root, capture_output=True, text=True,
                               check=True).stdout.strip()
+        # Cells written by the study itself do not make the code dirty.
         dirty = subprocess.run(['git', 'status', '--porcelain',
-                                '--untracked-files=no'], cwd=root,
+                                '--untracked-files=no', '--', '.',
+                                ':!docs/study'], cwd=root,
                                capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'

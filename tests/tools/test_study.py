@@ -102,7 +102,7 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
     table = capsys.readouterr().out
     assert 'videomae seed 0: no finished cell' in table
     assert table_without_times(table) == table_without_times(whole)
-    cell = json.loads((tmp_path / 'parts' / 'mme' / 'seed0.json')
+    cell = json.loads((tmp_path / 'parts' / 'static64' / 'mme' / 'seed0.json')
                       .read_text())
     assert cell['results']['precision'] in ('bfloat16', 'float32')
     assert {'model', 'zero', 'visible mean', 'nearest visible'} == set(
@@ -121,7 +121,8 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
                             str(tmp_path / 'parts')])
     assert 'mme seed 0: pre-trained encoder reused' in \
         capsys.readouterr().out
-    again = json.loads((tmp_path / 'parts' / 'mme' / 'seed0.json')
+    again = json.loads((tmp_path / 'parts' / 'static64' / 'mme' /
+                        'seed0.json')
                        .read_text())
     assert again['key'] != cell['key']
     assert again['results']['final_losses'] == \

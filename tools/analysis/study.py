@@ -258,6 +258,13 @@ def data_choice(a: argparse.Namespace) -> Dict[str, str]:
     return choice
 
 
+def study_cells(a: argparse.Namespace) -> str:
+    """Folder of the study's cells: ``--cells``, in a subfolder named for
+    the toy data unless it is the first study's."""
+    return a.cells if a.toy_data == 'default' else osp.join(
+        a.cells, a.toy_data)
+
+
 def toy_store(data: Dict[str, str], a: argparse.Namespace,
               seed: int) -> ClipStore:
     """The seed's clip store: the toy MME pipeline on its videos, tracking
@@ -358,7 +365,7 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
                         tail=pipeline[find_mask_step(pipeline):])
         prints = fingerprint(cfg, store, tail)
     key = settings_key({**settings, **data_choice(a)})
-    cell = load_cell(a.cells, arm, seed, key, prints)
+    cell = load_cell(study_cells(a), arm, seed, key, prints)
     if cell is not None or a.from_cells:
         print(f'{arm} seed {seed}: ' + ('finished cell reused' if cell else
                                         'no finished cell'), flush=True)
@@ -381,7 +388,7 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
     results['probe'] = linear_probe(
         recognition, weights, labelled_pool(probe, 'train', 1, seed), pools,
         seed)
-    return save_cell(a.cells, arm, seed, key, prints, results)
+    return save_cell(study_cells(a), arm, seed, key, prints, results)
 
 
 def curve(arm: str, seed: int, a: argparse.Namespace,
@@ -520,7 +527,9 @@ def table(cells: List[Dict], a: argparse.Namespace) -> str:
     precisions = sorted({c['results'].get('precision', '-') for c in cells})
     rows.append(
         f'\nTop-1 in percent, mean (min-max) over seeds; chance 11.1. '
-        f'Budget {a.budget_clips} pre-training clips per arm (batch '
+        f'Toy data {a.toy_data}, {a.pretrain_videos} pre-training videos '
+        f'per class. Budget {a.budget_clips} pre-training clips per arm '
+        f'(batch '
         f'{a.batch_size}, lr {a.lr}) from a pool of {a.pool} clips per seed '
         f'(each seen about {a.budget_clips / (a.pool - a.eval_clips):.1f} '
         f'times); fine-tuning {a.finetune_steps} steps on '
