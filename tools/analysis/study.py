@@ -5,7 +5,8 @@ clips) from the same clip store, for the same number of clips, then its
 encoder is fine-tuned and linear-probed with one recipe for all; a random
 initialisation is the floor. Per seed the seed also draws the data: the
 pre-training videos, the labelled training and validation videos, and a
-test set that no choice looked at (``tools/data/make_toy_dataset.py``).
+test set that no choice looked at (``tools/data/make_toy_dataset.py``;
+``--toy-data``: 64 x 64 with a static camera by default).
 
 How the arms are made (``docs/pretraining.md``):
 
@@ -22,7 +23,8 @@ How the arms are made (``docs/pretraining.md``):
   it), ``--lr`` at batch ``--batch-size``, a warm-up of a fifteenth of the
   steps and a cosine to 5 %.
 
-Per arm and seed one cell, ``--cells/<arm>/seed<S>.json``, is written when
+Per arm and seed one cell, ``--cells/<toy data>/<arm>/seed<S>.json`` (no
+``<toy data>`` folder for the first study's default toy), is written when
 it finishes and reused while the arm's settings and its losses on a fixed
 batch (a fingerprint of the code it runs) are unchanged; the table is made
 from the cells. A study interrupted on one machine continues from the
