@@ -62,6 +62,7 @@ from mme_mmaction.analysis.transfer import (encoder_weights, finetune,
 from mme_mmaction.datasets.pipeline_steps import (find_mask_step,
                                                   update_step,
                                                   with_motion_guided_mask)
+from mme_mmaction.motion.storage import atomic_write
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MME = 'configs/mme/vitb_k400.py'
@@ -337,10 +338,8 @@ def pretrained(arm: str, seed: int, a: argparse.Namespace,
         results['motion'] = motion_scores(
             run['model'], [store.sample(i, tail) for i in held_out])
     weights = encoder_weights(run['model'])
-    os.makedirs(data['encoders'], exist_ok=True)
-    torch.save(dict(weights=weights, results=results, fingerprint=prints),
-               f'{path}.tmp-{os.getpid()}')
-    os.replace(f'{path}.tmp-{os.getpid()}', path)
+    saved = dict(weights=weights, results=results, fingerprint=prints)
+    atomic_write(path, lambda tmp: torch.save(saved, tmp))
     return weights, results
 
 
