@@ -107,6 +107,14 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
     assert cell['results']['precision'] in ('bfloat16', 'float32')
     assert {'model', 'zero', 'visible mean', 'nearest visible'} == set(
         cell['results']['motion'])
+    # Every trained target is scored on the same held-out clips.
+    targets = cell['results']['targets']
+    assert set(targets) == {'hog', 'traj'}
+    for k in ('model', 'zero'):
+        assert targets['traj'][k] == pytest.approx(
+            cell['results']['motion'][k], rel=1e-4)
+    assert targets['hog']['mean'] < targets['hog']['zero']
+    assert '| hog ' in text
     assert {'val', 'test'} == set(cell['results']['probe'])
     # The seed's videos are the static 64 x 64 toy (--toy-data static64).
     import cv2

@@ -57,6 +57,7 @@ from mme_mmaction.analysis.in_process import pretrain
 from mme_mmaction.analysis.motion_scores import motion_scores
 from mme_mmaction.analysis.study_cells import (load_cell, save_cell,
                                                settings_key)
+from mme_mmaction.analysis.target_scores import target_scores
 from mme_mmaction.analysis.transfer import (encoder_weights, finetune,
                                             labelled_pool, linear_probe)
 from mme_mmaction.datasets.pipeline_steps import (find_mask_step,
@@ -331,12 +332,13 @@ def pretrained(arm: str, seed: int, a: argparse.Namespace,
         pretrain_wall_s=run['wall_s'], precision=run['precision'],
         final_losses={k: sum(v[-tail_steps:]) / tail_steps
                       for k, v in run['losses'].items()})
+    set_random_seed(seed)  # the held-out clips' masks, as curve's
+    clips = [store.sample(i, tail) for i in held_out]
+    results['targets'] = target_scores(run['model'], clips)
     if cfg.model.get('motion_generator', {}).get(
             'type') == 'TrajectoryTargetGenerator' and \
             cfg.model.motion_head.get('loss_weight', 1) > 0:
-        set_random_seed(seed)  # the held-out clips' masks, as curve's
-        results['motion'] = motion_scores(
-            run['model'], [store.sample(i, tail) for i in held_out])
+        results['motion'] = motion_scores(run['model'], clips)
     weights = encoder_weights(run['model'])
     saved = dict(weights=weights, results=results, fingerprint=prints)
     atomic_write(path, lambda tmp: torch.save(saved, tmp))
@@ -495,14 +497,33 @@ def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     return data
 
 
+def learned(results: List[Dict]) -> str:
+    """Each target's held-out score against its blind predictor, over the
+    seeds that scored it: error / best constant for values, accuracy
+    against the majority code for codes."""
+    parts = []
+    for name in sorted({n for r in results for n in r.get('targets', {})}):
+        runs = [r['targets'][name] for r in results
+                if name in r.get('targets', {})]
+        if 'majority' in runs[0]:
+            parts.append(
+                f"{name} {spread([100 * s['model'] for s in runs], 1)}% "
+                f"(majority {spread([100 * s['majority'] for s in runs], 1)}"
+                '%)')
+        else:
+            parts.append(
+                f"{name} {spread([s['model'] / s['mean'] for s in runs], 3)}")
+    return ', '.join(parts) or '-'
+
+
 def table(cells: List[Dict], a: argparse.Namespace) -> str:
     """Markdown table from the cells: mean (min-max) over seeds."""
     rows = [
         STUDY_BEGIN,
         '| arm | fine-tune val | fine-tune test | probe val | probe test | '
-        'motion term: model / zero | final losses | pre-training (s) | '
-        'seeds |',
-        '|---|---|---|---|---|---|---|---|---|'
+        'motion term: model / zero | held-out targets: model / best '
+        'constant | final losses | pre-training (s) | seeds |',
+        '|---|---|---|---|---|---|---|---|---|---|'
     ]
     for arm in a.arms:
         runs = [c for c in cells if c['arm'] == arm]
@@ -522,7 +543,8 @@ def table(cells: List[Dict], a: argparse.Namespace) -> str:
             f"{spread([r['finetune']['test'] for r in res], 1)} | "
             f"{spread([r['probe']['val'] for r in res], 1)} | "
             f"{spread([r['probe']['test'] for r in res], 1)} | "
-            f"{spread(motion, 3) if motion else '-'} | {final} | "
+            f"{spread(motion, 3) if motion else '-'} | {learned(res)} | "
+            f"{final} | "
             f"{spread(walls, 0) if walls else '-'} | "
             f"{' '.join(str(c['seed']) for c in runs)} |")
     precisions = sorted({c['results'].get('precision', '-') for c in cells})
