@@ -8,12 +8,13 @@ valid and a change that alters an arm re-runs it.
 """
 import hashlib
 import json
-import os
 import os.path as osp
 import platform
 import subprocess
 import time
 from typing import Dict, List, Optional
+
+from ..motion.storage import atomic_write
 
 
 def settings_key(settings: Dict) -> str:
@@ -61,13 +62,13 @@ def save_cell(root: str, arm: str, seed: int, key: str,
     cell = dict(arm=arm, seed=seed, key=key, fingerprint=fingerprint,
                 results=results, cpu=cpu_model(), commit=commit(),
                 date=time.strftime('%Y-%m-%d'))
-    path = cell_path(root, arm, seed)
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    temporary = f'{path}.tmp-{os.getpid()}'
-    with open(temporary, 'w') as f:
-        json.dump(cell, f, indent=1, sort_keys=True)
-        f.write('\n')
-    os.replace(temporary, path)
+
+    def write(path: str) -> None:
+        with open(path, 'w') as f:
+            json.dump(cell, f, indent=1, sort_keys=True)
+            f.write('\n')
+
+    atomic_write(cell_path(root, arm, seed), write)
     return cell
 
 
