@@ -6,6 +6,7 @@ import json
 import pytest
 from mmaction.registry import MODELS
 
+from mme_mmaction.analysis.study_tables import STUDY_BEGIN, STUDY_END
 from mme_mmaction.datasets.pipeline_steps import find_mask_step
 from tool_modules import load_tool
 
@@ -82,8 +83,8 @@ def test_an_interrupted_study_resumes_to_the_same_table(tmp_path, capsys):
                        '--cells', str(tmp_path / 'parts')])
     capsys.readouterr()
     readme = tmp_path / 'README.md'
-    readme.write_text(f'# Results\n\n{study.STUDY_BEGIN}\nold\n'
-                      f'{study.STUDY_END}\n\nAfter.\n')
+    readme.write_text(f'# Results\n\n{STUDY_BEGIN}\nold\n'
+                      f'{STUDY_END}\n\nAfter.\n')
     study.main(TINY + ['--arms', 'random', 'mme', '--work-dir', work,
                        '--cells', str(tmp_path / 'parts'), '--table',
                        str(readme)])
@@ -143,19 +144,6 @@ def test_a_dataset_of_other_sizes_is_refused(tmp_path):
     study.make_data(str(tmp_path), 1, 1, 0, [])  # 1 per class: reused
     with pytest.raises(ValueError, match='holds 9 training and 9 valid'):
         study.make_data(str(tmp_path), 2, 1, 0, [])
-
-
-def test_the_budget_is_the_first_point_where_every_seed_is_below():
-    def cell(seed, ratios):
-        return dict(seed=seed, results=dict(points=[
-            dict(clips=c, model=r, zero=1.) for c, r in ratios.items()]))
-
-    text = study.curve_table([cell(0, {100: 0.9, 200: 0.69, 300: 0.6}),
-                              cell(1, {100: 0.8, 200: 0.71, 300: 0.7})])
-    assert '| 200 | 0.690 | 0.710 |' in text
-    assert text.endswith('or below 0.7 x zero: 300 clips.')
-    assert study.curve_table([cell(0, {100: 0.9})]).endswith(
-        'not reached.')
 
 
 def test_the_store_can_read_trajectories_extracted_once(tmp_path):

@@ -51,12 +51,13 @@ from mmengine.runner import set_random_seed
 
 import mme_mmaction  # noqa: F401  (registers the plugin)
 from mmaction.registry import MODELS
-from mme_mmaction.analysis import spread
 from mme_mmaction.analysis.clip_store import ClipStore
 from mme_mmaction.analysis.in_process import pretrain
 from mme_mmaction.analysis.motion_scores import motion_scores
 from mme_mmaction.analysis.study_cells import (load_cell, save_cell,
                                                settings_key)
+from mme_mmaction.analysis.study_tables import (curve_table, study_table,
+                                                write_table)
 from mme_mmaction.analysis.target_scores import target_scores
 from mme_mmaction.analysis.transfer import (encoder_weights, finetune,
                                             labelled_pool, linear_probe)
@@ -102,8 +103,6 @@ TOY_CLASSES = 9  # tools/data/make_toy_dataset.py's motion classes
 #: make_toy_dataset.py options of each ``--toy-data`` choice.
 TOY_DATA = {'static64': ['--height', '64', '--width', '64', '--max-pan', '0'],
             'default': []}
-STUDY_BEGIN = '<!-- study table: tools/analysis/study.py -->'
-STUDY_END = '<!-- end of study table -->'
 DECODERS = ('neck', 'motion_neck', 'regressor')
 HEADS = ('head', 'motion_head')
 
@@ -444,25 +443,6 @@ def curve(arm: str, seed: int, a: argparse.Namespace,
                           precision=run['precision']))
 
 
-def curve_table(cells: List[Dict], threshold: float = 0.7) -> str:
-    """Clips against motion term / zero per seed, and the smallest budget
-    where every seed is at or below ``threshold``."""
-    ratios = {c['seed']: {p['clips']: p['model'] / p['zero']
-                          for p in c['results']['points']} for c in cells}
-    budgets = sorted(set.intersection(*(set(r) for r in ratios.values())))
-    rows = ['| clips | ' + ' | '.join(f'seed {s}' for s in ratios) + ' |',
-            '|---|' + '---|' * len(ratios)]
-    rows += [f'| {b} | ' + ' | '.join(f'{r[b]:.3f}' for r in
-                                      ratios.values()) + ' |'
-             for b in budgets]
-    reached = [b for b in budgets
-               if all(r[b] <= threshold for r in ratios.values())]
-    rows.append(f'\nSmallest budget with every seed at or below '
-                f'{threshold} x zero: '
-                f'{f"{reached[0]} clips" if reached else "not reached"}.')
-    return '\n'.join(rows)
-
-
 def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     """The seed's datasets, store folder and (for MAM2) tokenizer."""
     root = osp.join(a.work_dir, f'seed{seed}' + (
@@ -498,84 +478,21 @@ def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
     return data
 
 
-def learned(results: List[Dict]) -> str:
-    """Each target's held-out score against its blind predictor, over the
-    seeds that scored it: error / best constant for values, accuracy
-    against the majority code for codes."""
-    parts = []
-    for name in sorted({n for r in results for n in r.get('targets', {})}):
-        runs = [r['targets'][name] for r in results
-                if name in r.get('targets', {})]
-        if 'majority' in runs[0]:
-            parts.append(
-                f"{name} {spread([100 * s['model'] for s in runs], 1)}% "
-                f"(majority {spread([100 * s['majority'] for s in runs], 1)}"
-                '%)')
-        else:
-            parts.append(
-                f"{name} {spread([s['model'] / s['mean'] for s in runs], 3)}")
-    return ', '.join(parts) or '-'
-
-
-def table(cells: List[Dict], a: argparse.Namespace) -> str:
-    """Markdown table from the cells: mean (min-max) over seeds."""
-    rows = [
-        STUDY_BEGIN,
-        '| arm | fine-tune val | fine-tune test | probe val | probe test | '
-        'motion term: model / zero | held-out targets: model / best '
-        'constant | final losses | pre-training (s) | seeds |',
-        '|---|---|---|---|---|---|---|---|---|---|'
-    ]
-    for arm in a.arms:
-        runs = [c for c in cells if c['arm'] == arm]
-        if not runs:
-            continue
-        res = [c['results'] for c in runs]
-        motion = [r['motion']['model'] / r['motion']['zero'] for r in res
-                  if 'motion' in r]
-        losses = sorted({k for r in res for k in r.get('final_losses', {})
-                         if k != 'loss'})
-        final = ', '.join(
-            f"{k} {spread([r['final_losses'][k] for r in res], 3)}"
-            for k in losses) or '-'
-        walls = [r['pretrain_wall_s'] for r in res if 'pretrain_wall_s' in r]
-        rows.append(
-            f"| {arm} | {spread([r['finetune']['val'] for r in res], 1)} | "
-            f"{spread([r['finetune']['test'] for r in res], 1)} | "
-            f"{spread([r['probe']['val'] for r in res], 1)} | "
-            f"{spread([r['probe']['test'] for r in res], 1)} | "
-            f"{spread(motion, 3) if motion else '-'} | {learned(res)} | "
-            f"{final} | "
-            f"{spread(walls, 0) if walls else '-'} | "
-            f"{' '.join(str(c['seed']) for c in runs)} |")
+def caption(cells: List[Dict], a: argparse.Namespace) -> str:
+    """What the study's table measured, and where."""
     precisions = sorted({c['results'].get('precision', '-') for c in cells})
-    rows.append(
-        f'\nTop-1 in percent, mean (min-max) over seeds; chance 11.1. '
+    return (
+        f'Top-1 in percent, mean (min-max) over seeds; chance 11.1. '
         f'Toy data {a.toy_data}, {a.pretrain_videos} pre-training videos '
         f'per class. Budget {a.budget_clips} pre-training clips per arm '
-        f'(batch '
-        f'{a.batch_size}, lr {a.lr}) from a pool of {a.pool} clips per seed '
-        f'(each seen about {a.budget_clips / (a.pool - a.eval_clips):.1f} '
-        f'times); fine-tuning {a.finetune_steps} steps on '
-        f'{a.labelled_videos} labelled videos per class x {a.views} views, '
-        f'validation and test {a.val_videos} per class. Precision '
-        f'{", ".join(precisions)}; commits '
-        f'{", ".join(sorted({c["commit"] for c in cells}))}; CPUs '
+        f'(batch {a.batch_size}, lr {a.lr}) from a pool of {a.pool} clips '
+        f'per seed (each seen about '
+        f'{a.budget_clips / (a.pool - a.eval_clips):.1f} times); '
+        f'fine-tuning {a.finetune_steps} steps on {a.labelled_videos} '
+        f'labelled videos per class x {a.views} views, validation and test '
+        f'{a.val_videos} per class. Precision {", ".join(precisions)}; '
+        f'commits {", ".join(sorted({c["commit"] for c in cells}))}; CPUs '
         f'{"; ".join(sorted({c["cpu"] for c in cells}))}.')
-    rows.append(STUDY_END)
-    return '\n'.join(rows)
-
-
-def write_table(path: str, text: str) -> None:
-    """Replace the study table in a Markdown file (between the markers)."""
-    with open(path) as f:
-        old = f.read()
-    if STUDY_BEGIN not in old or STUDY_END not in old:
-        raise ValueError(f'{path} has no study markers ({STUDY_BEGIN} ... '
-                         f'{STUDY_END}) to put the table between.')
-    head, rest = old.split(STUDY_BEGIN, 1)
-    with open(path, 'w') as f:
-        f.write(head + text + rest.split(STUDY_END, 1)[1])
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -593,7 +510,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     cells = [cell for cell in (run_cell(arm, seed, a, data[seed])
                                for arm in a.arms for seed in a.seeds)
              if cell]
-    text = table(cells, a)
+    text = study_table(cells, a.arms, caption(cells, a))
     print(text)
     if a.table:
         write_table(a.table, text)
