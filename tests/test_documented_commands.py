@@ -375,7 +375,7 @@ COMMANDS = {
     '--clips 8': Synopsis(),
     'python tools/analysis/study.py --curve mme_none --seeds 0 1': Parse(
         'two runs of the whole budget',
-        'tests/tools/test_study.py::'
+        'tests/analysis/test_study_tables.py::'
         'test_the_budget_is_the_first_point_where_every_seed_is_below'),
     'python tools/analysis/study.py --table configs/mme/README.md': Parse(
         'the hours-long study',

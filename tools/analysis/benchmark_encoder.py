@@ -13,7 +13,8 @@ with its spread, so that one noisy neighbour cannot flip a result:
   config (encoder on the visible tokens, decoder, head; forward +
   backward), with every attention block MMAction2's naive one or ours.
   These run in the training precision: bf16 autocast where the CPU (or
-  GPU) has bf16, else fp32; ``*-pretrain-fp32`` in fp32.
+  GPU) has bf16, else fp32; ``*-pretrain-fp32`` in fp32. ``--batch``
+  clips per step (e.g. a toy config's 16).
 
 Memory is the peak resident set above what the process held before the
 model was built (weights, gradients, activations; on CUDA
@@ -43,7 +44,8 @@ COMPARISONS = (('ours-fp32', 'stock-fp32', 1.6),
                ('ours-bf16', 'stock-fp32', 3.5),
                ('stock-bf16', 'stock-fp32', None),
                ('ours-pretrain', 'stock-pretrain', 1.5),
-               ('ours-pretrain-fp32', 'stock-pretrain-fp32', 1.5))
+               ('ours-pretrain-fp32', 'stock-pretrain-fp32', 1.5),
+               ('ours-pretrain', 'ours-pretrain-fp32', None))
 MEMORY_GOAL = ('ours-fp32', 'stock-fp32', 0.55)
 CPU_FLAGS = ('avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile')
 
@@ -137,7 +139,10 @@ def build(args: argparse.Namespace, device: str):
         mask = counted_mask(step.model, config_mask_ratio(cfg))
         flops = count(step.eval(), (clip, mask)) if args.variant.startswith(
             'ours') else None
-        return step.to(device), (clip.to(device), mask.to(device)), flops
+        clips = clip.repeat(args.batch, 1, 1, 1, 1)
+        masks = mask.repeat(args.batch, 1)
+        return step.to(device), (clips.to(device), masks.to(device)), (
+            flops and flops * args.batch)
     common = dict(img_size=args.img_size, num_frames=args.frames,
                   use_mean_pooling=False)
     if args.variant.startswith('stock'):
