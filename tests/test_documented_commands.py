@@ -371,6 +371,10 @@ COMMANDS = {
         'SSv2 and a 400-epoch ViT-B checkpoint'),
     'python tools/analysis/benchmark_encoder.py --rounds 3 --repeats 2': Parse(
         'a ViT-B benchmark of about 5 minutes'),
+    'python tools/analysis/benchmark_encoder.py --config '
+    'configs/mme/vit-tiny_toy.py --batch 16 --variants ours-pretrain '
+    'ours-pretrain-fp32 --rounds 3 --repeats 10': Parse(
+        'a benchmark of half a minute, timing only'),
     'python tools/analysis/benchmark_pipeline.py --video VIDEO --rounds 5 '
     '--clips 8': Synopsis(),
     'python tools/analysis/study.py --curve mme_none --seeds 0 1': Parse(
