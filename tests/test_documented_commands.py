@@ -375,6 +375,10 @@ COMMANDS = {
     'configs/mme/vit-tiny_toy.py --batch 16 --variants ours-pretrain '
     'ours-pretrain-fp32 --rounds 3 --repeats 10': Parse(
         'a benchmark of half a minute, timing only'),
+    'python tools/analysis/benchmark_study_step.py --rounds 3 --steps 30':
+    Parse('a benchmark of a minute on the study\'s data',
+          'tests/tools/test_benchmark_study_step.py::'
+          'test_a_tiny_run_times_both_precisions'),
     'python tools/analysis/benchmark_pipeline.py --video VIDEO --rounds 5 '
     '--clips 8': Synopsis(),
     'python tools/analysis/study.py --curve mme_none --seeds 0 1': Parse(

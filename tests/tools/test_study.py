@@ -43,6 +43,7 @@ def test_every_arm_is_its_method_at_toy_scale(arm):
     pipeline = cfg.train_dataloader.dataset.pipeline
     mask = pipeline[find_mask_step(pipeline)]
     expected = dict(videomae='TubeMaskGenerator', hog='TubeMaskGenerator',
+                    videomae_toy='TubeMaskGenerator',
                     motionmae='SliceRandomMaskGenerator')
     if arm.endswith(('_warp', '_motion')):
         assert mask['type'] == 'MotionGuidedMaskGenerator'
@@ -53,8 +54,10 @@ def test_every_arm_is_its_method_at_toy_scale(arm):
     assert 'TrajectoryTarget' in [s['type'] for s in pipeline]
     assert cfg.train_dataloader.batch_size == 16
     assert cfg.optim_wrapper.optimizer.lr == 3e-4
-    if arm == 'mme_toy':  # the toy config's own widths, not the rule
-        assert cfg.model.neck.embed_dims == 128
+    if arm.endswith('_toy'):  # the toy MME's widths, not the rule
+        assert (cfg.model.neck.embed_dims, cfg.model.neck.depth,
+                cfg.model.neck.num_heads) == (128, 1, 4)
+    if arm == 'mme_toy':
         assert cfg.model.motion_head.hidden_channels == 256
     elif cfg.model.type == 'MME':  # the ViT-B heads' 512 hidden -> 128
         assert cfg.model.head.hidden_channels == 128
@@ -64,6 +67,14 @@ def test_every_arm_is_its_method_at_toy_scale(arm):
     if cfg.model.type != 'MAM2':  # needs its tokenizer file
         model = MODELS.build(cfg.model)
         assert model.neck.embed_dims < 192
+
+
+def test_the_verdict_arms_have_a_third_seed():
+    seeds = study.arm_seeds(study.parse_args(['--arms', 'mme', 'hog']))
+    assert seeds == dict(mme=[0, 1, 2], hog=[0, 1])
+    assert set(study.VERDICT_ARMS) <= set(study.ARMS)
+    assert study.arm_seeds(study.parse_args(
+        ['--arms', 'mme', 'hog', '--seeds', '4'])) == dict(mme=[4], hog=[4])
 
 
 def table_without_times(text):

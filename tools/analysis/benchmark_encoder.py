@@ -228,9 +228,11 @@ def main() -> None:
     print(f'{cpu_description()}; {first["device"]}, {first["threads"]} '
           f'threads; {args.rounds} rounds, median of {args.repeats} steps '
           'per variant and round')
-    print(f'ViT arch={args.arch}, {args.batch}x{args.frames}x'
-          f'{args.img_size}x{args.img_size}; pre-training step: '
-          f'{args.config}')
+    if any('pretrain' not in v for v in variants):
+        print(f'Encoder: ViT arch={args.arch}, {args.batch}x{args.frames}x'
+              f'{args.img_size}x{args.img_size}')
+    if any('pretrain' in v for v in variants):
+        print(f'Pre-training step: {args.config}, batch {args.batch}')
     print('| variant | precision | s/step (median) | peak memory above '
           'baseline (GiB) |')
     print('|---|---|---|---|')

@@ -23,7 +23,9 @@ How the arms are made (``docs/pretraining.md``):
   it), ``--lr`` at batch ``--batch-size``, a warm-up of a fifteenth of the
   steps and a cosine to 5 %.
 
-Per arm and seed one cell, ``--cells/<toy data>/<arm>/seed<S>.json`` (no
+Seeds 0 and 1 for every arm, and 2 as well for the arms the verdict rests
+on (``VERDICT_ARMS``); ``--seeds`` sets one list for all. Per arm and seed
+one cell, ``--cells/<toy data>/<arm>/seed<S>.json`` (no
 ``<toy data>`` folder for the first study's default toy), is written when
 it finishes and reused while the arm's settings and its losses on a fixed
 batch (a fingerprint of the code it runs) are unchanged; the table is made
@@ -97,7 +99,16 @@ ARMS: Dict[str, Optional[Tuple[str, Dict, Optional[str]]]] = {
     # scaled (48 x 1, 128): a measure of what the rule costs MME.
     'mme_toy': (TOY, {}, None),
     'videomae_motion': ('configs/videomae/vitb_k400_pixel.py', {}, 'motion'),
+    # Not the rule either: VideoMAE with mme_toy's decoder, its control.
+    'videomae_toy': ('configs/videomae/vitb_k400_pixel.py',
+                     {'model.neck.embed_dims': 128, 'model.neck.depth': 1,
+                      'model.neck.num_heads': 4}, None),
 }
+#: The arms the verdict rests on, with a third seed: the floor, the pixel
+#: baseline, MME as configured, the three MME arms that scored best over
+#: two seeds, and the control of the best (VideoMAE at its widths).
+VERDICT_ARMS = ('random', 'videomae', 'mme', 'mme_none', 'mme_release',
+                'mme_toy', 'videomae_toy')
 VIT_B = dict(embed_dims=768, depth=12)
 TOY_CLASSES = 9  # tools/data/make_toy_dataset.py's motion classes
 #: make_toy_dataset.py options of each ``--toy-data`` choice.
@@ -107,10 +118,14 @@ DECODERS = ('neck', 'motion_neck', 'regressor')
 HEADS = ('head', 'motion_head')
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The study's options (also the base of the tools that reuse its arms
+    and data)."""
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--arms', nargs='+', default=list(ARMS), choices=ARMS)
-    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
+    p.add_argument('--seeds', nargs='+', type=int,
+                   help='seeds of every arm (default: 0 1 2 for the arms the '
+                   'verdict rests on, 0 1 for the others)')
     p.add_argument('--budget-clips', type=int, default=57600,
                    help='pre-training clips per arm (steps x batch)')
     p.add_argument('--batch-size', type=int, default=16)
@@ -150,6 +165,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    'that match (the others are left out)')
     p.add_argument('--table', help='Markdown file whose study table (between '
                    'the study markers) is replaced by the new one')
+    return p
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    p = build_parser()
     a = p.parse_args(argv)
     if a.budget_clips < a.batch_size:
         p.error('--budget-clips must be at least one batch')
@@ -189,13 +209,14 @@ def arm_config(arm: str, a: argparse.Namespace) -> Config:
     """The arm's ViT-B config at toy scale, in the study's recipe."""
     config, options, mask = ARMS[arm]
     cfg = Config.fromfile(osp.join(ROOT, config))
-    cfg.merge_from_dict(options)
     toy = Config.fromfile(osp.join(ROOT, TOY))
     encoder = toy.model.backbone
     cfg.model.backbone.update(arch=encoder.arch, img_size=encoder.img_size,
                               num_frames=encoder.num_frames)
     if config != TOY:  # the toy config is at toy scale already
         scale_parts(cfg.model, encoder.arch.embed_dims, encoder.arch.depth)
+    # After the scaling, so that an arm can set a size outside the rule.
+    cfg.merge_from_dict(options)
     if cfg.model.type == 'MAM2':
         cfg.model.target_generator = Config.fromfile(
             osp.join(ROOT, TOY_MAM2)).model.target_generator
@@ -288,6 +309,18 @@ def toy_store(data: Dict[str, str], a: argparse.Namespace,
                            seed)
 
 
+def arm_parts(arm: str, a: argparse.Namespace, data: Dict[str, str],
+              seed: int) -> Tuple[Config, ClipStore, Compose]:
+    """The arm's config (MAM2's with the seed's tokenizer), the seed's clip
+    store and the steps the arm runs on a stored clip (its mask step on)."""
+    cfg = arm_config(arm, a)
+    if cfg.model.type == 'MAM2':
+        cfg.model.target_generator.checkpoint = data['tokenizer']
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    return cfg, toy_store(data, a, seed), Compose(
+        pipeline[find_mask_step(pipeline):])
+
+
 def recognition_config(data: Dict[str, str]) -> Config:
     """The toy fine-tuning config on the seed's labelled videos; its test
     split is the held-out set, read as the validation split is (one
@@ -358,12 +391,8 @@ def run_cell(arm: str, seed: int, a: argparse.Namespace,
                             a.val_videos])
     prints: List[float] = []
     if ARMS[arm] is not None:
-        cfg = arm_config(arm, a)
-        if cfg.model.type == 'MAM2':
-            cfg.model.target_generator.checkpoint = data['tokenizer']
-        store = toy_store(data, a, seed)
+        cfg, store, tail = arm_parts(arm, a, data, seed)
         pipeline = cfg.train_dataloader.dataset.pipeline
-        tail = Compose(pipeline[find_mask_step(pipeline):])
         settings.update(model=cfg.model.to_dict(),
                         tail=pipeline[find_mask_step(pipeline):])
         prints = fingerprint(cfg, store, tail)
@@ -443,8 +472,17 @@ def curve(arm: str, seed: int, a: argparse.Namespace,
                           precision=run['precision']))
 
 
-def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
-    """The seed's datasets, store folder and (for MAM2) tokenizer."""
+def arm_seeds(a: argparse.Namespace) -> Dict[str, List[int]]:
+    """The seeds of every arm: ``--seeds``, else three for
+    :data:`VERDICT_ARMS` and two for the others."""
+    return {arm: a.seeds or ([0, 1, 2] if arm in VERDICT_ARMS else [0, 1])
+            for arm in a.arms}
+
+
+def seed_data(seed: int, a: argparse.Namespace,
+              tokenizer: bool = False) -> Dict[str, str]:
+    """The seed's datasets, store folder and (with ``tokenizer``, for MAM2)
+    VQ tokenizer."""
     root = osp.join(a.work_dir, f'seed{seed}' + (
         '' if a.toy_data == 'default' else f'-{a.toy_data}'))
     # Labelled sets named by their sizes, so a recipe with other sizes
@@ -468,8 +506,7 @@ def seed_data(seed: int, a: argparse.Namespace) -> Dict[str, str]:
             sys.executable, 'tools/data/extract_trajectories.py',
             f'{data["pretrain"]}/train_list.txt', data['trajectories']
         ], cwd=ROOT, check=True)
-    if 'mam2' in a.arms and not a.curve and not osp.isfile(
-            data['tokenizer']):
+    if tokenizer and not osp.isfile(data['tokenizer']):
         subprocess.run([
             sys.executable, 'tools/train_vq_tokenizer.py',
             f'{data["pretrain"]}/train_list.txt',
@@ -501,14 +538,16 @@ def main(argv: Optional[List[str]] = None) -> None:
     torch.set_num_threads(a.threads)
     init_default_scope('mmaction')
     a.work_dir = osp.abspath(a.work_dir)
-    data = {seed: seed_data(seed, a) for seed in a.seeds}
     if a.curve:
-        print(curve_table([curve(a.curve, seed, a, data[seed])
-                           for seed in a.seeds]))
+        print(curve_table([curve(a.curve, seed, a, seed_data(seed, a))
+                           for seed in a.seeds or [0, 1]]))
         return
+    seeds = arm_seeds(a)
+    data = {seed: seed_data(seed, a, tokenizer=seed in seeds.get('mam2', []))
+            for seed in sorted(set().union(*seeds.values()))}
     # Arm by arm, so a study cut short leaves whole arms.
     cells = [cell for cell in (run_cell(arm, seed, a, data[seed])
-                               for arm in a.arms for seed in a.seeds)
+                               for arm in a.arms for seed in seeds[arm])
              if cell]
     text = study_table(cells, a.arms, caption(cells, a))
     print(text)
