@@ -54,11 +54,14 @@ def test_every_arm_is_its_method_at_toy_scale(arm):
     assert 'TrajectoryTarget' in [s['type'] for s in pipeline]
     assert cfg.train_dataloader.batch_size == 16
     assert cfg.optim_wrapper.optimizer.lr == 3e-4
-    if arm.endswith('_toy'):  # the toy MME's widths, not the rule
+    if '_toy' in arm:  # the toy MME's widths, not the rule
         assert (cfg.model.neck.embed_dims, cfg.model.neck.depth,
                 cfg.model.neck.num_heads) == (128, 1, 4)
-    if arm == 'mme_toy':
+    if arm.startswith('mme_toy'):
         assert cfg.model.motion_head.hidden_channels == 256
+        assert cfg.model.motion_generator.norm == (
+            'patch_std' if arm == 'mme_toy_std' else 'none')
+        assert (cfg.model.motion_head.act_cfg is None) == (arm == 'mme_toy')
     elif cfg.model.type == 'MME':  # the ViT-B heads' 512 hidden -> 128
         assert cfg.model.head.hidden_channels == 128
         assert cfg.model.motion_head.hidden_channels == 128

@@ -103,6 +103,11 @@ ARMS: Dict[str, Optional[Tuple[str, Dict, Optional[str]]]] = {
     'videomae_toy': ('configs/videomae/vitb_k400_pixel.py',
                      {'model.neck.embed_dims': 128, 'model.neck.depth': 1,
                       'model.neck.num_heads': 4}, None),
+    # mme_toy with the ViT-B default target: the target at those widths.
+    'mme_toy_std': (TOY, {'model.motion_generator.norm': 'patch_std',
+                          'model.motion_head.act_cfg': dict(
+                              _delete_=True, type='Tanh')},
+                    None),
 }
 #: The arms the verdict rests on, with a third seed: the floor, the pixel
 #: baseline, MME as configured, the three MME arms that scored best over
