@@ -111,9 +111,9 @@ ARMS: Dict[str, Optional[Tuple[str, Dict, Optional[str]]]] = {
 }
 #: The arms the verdict rests on, with a third seed: the floor, the pixel
 #: baseline, MME as configured, the three MME arms that scored best over
-#: two seeds, and the control of the best (VideoMAE at its widths).
+#: two seeds, and the two that tell the best one's widths from its target.
 VERDICT_ARMS = ('random', 'videomae', 'mme', 'mme_none', 'mme_release',
-                'mme_toy', 'videomae_toy')
+                'mme_toy', 'videomae_toy', 'mme_toy_std')
 VIT_B = dict(embed_dims=768, depth=12)
 TOY_CLASSES = 9  # tools/data/make_toy_dataset.py's motion classes
 #: make_toy_dataset.py options of each ``--toy-data`` choice.
