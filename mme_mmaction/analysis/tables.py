@@ -20,3 +20,16 @@ def spread(values: Sequence[float], digits: int) -> str:
         return f'{mean:.{digits}f}'
     return (f'{mean:.{digits}f} ({min(values):.{digits}f}-'
             f'{max(values):.{digits}f})')
+
+
+def ratio_spread(ratios: Sequence[float]) -> str:
+    """``'median x (min-max)'`` of per-round ratios, as the benchmarks
+    report them (a median, so that one noisy round cannot move it).
+
+    Raises:
+        ValueError: If ``ratios`` is empty.
+    """
+    if not ratios:
+        raise ValueError('ratio_spread() of no rounds')
+    return (f'{statistics.median(ratios):.2f}x '
+            f'({min(ratios):.2f}-{max(ratios):.2f})')

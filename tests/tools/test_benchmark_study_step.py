@@ -40,6 +40,6 @@ def test_a_tiny_run_times_both_precisions(tmp_path, capsys):
     for row in rows:
         assert row[1] == f'{trained} / float32'
         assert float(row[2]) > 0 and float(row[3]) > 0
-        median = float(row[4].split()[0])
+        median = float(row[4].split()[0].rstrip('x'))
         low, high = map(float, row[4].split()[1].strip('()').split('-'))
         assert low <= median <= high

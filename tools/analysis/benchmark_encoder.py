@@ -36,6 +36,8 @@ import sys
 import time
 from typing import Dict, List
 
+from mme_mmaction.analysis import ratio_spread
+
 VARIANTS = ('stock-fp32', 'ours-fp32', 'stock-bf16', 'ours-bf16',
             'stock-pretrain', 'ours-pretrain', 'stock-pretrain-fp32',
             'ours-pretrain-fp32')
@@ -209,11 +211,6 @@ def run_variant(args: argparse.Namespace, variant: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def spread(values: List[float]) -> str:
-    return (f'{statistics.median(values):.2f}x '
-            f'({min(values):.2f}-{max(values):.2f})')
-
-
 def main() -> None:
     args = parse_args()
     if args.variant:
@@ -249,13 +246,14 @@ def main() -> None:
             verdict = '-' if goal is None else (
                 f'>= {goal}x: ' +
                 ('met' if statistics.median(ratios) >= goal else 'missed'))
-            print(f'| {variant} vs {base} | {spread(ratios)} | {verdict} |')
+            print(f'| {variant} vs {base} | {ratio_spread(ratios)} | '
+                  f'{verdict} |')
     variant, base, goal = MEMORY_GOAL
     if variant in variants and base in variants:
         ratios = [r[variant]['peak_gib'] / r[base]['peak_gib']
                   for r in rounds]
         verdict = 'met' if statistics.median(ratios) <= goal else 'missed'
-        print(f'| {variant} vs {base}, peak memory | {spread(ratios)} | '
+        print(f'| {variant} vs {base}, peak memory | {ratio_spread(ratios)} | '
               f'<= {goal}x: {verdict} |')
     for variant in ('ours-pretrain', 'ours-pretrain-fp32'):
         if variant not in variants:

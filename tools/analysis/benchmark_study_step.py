@@ -29,6 +29,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mme_mmaction.analysis import ratio_spread
 from mme_mmaction.analysis.in_process import pretrain
 from mme_mmaction.analysis.study_cells import cpu_model
 
@@ -93,8 +94,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f'| {arm} | {used[arm, "config"]} / {used[arm, "float32"]} | '
               f'{statistics.median(times["config"]):.3f} | '
               f'{statistics.median(times["float32"]):.3f} | '
-              f'{statistics.median(ratios):.2f} ({min(ratios):.2f}-'
-              f'{max(ratios):.2f}) |')
+              f'{ratio_spread(ratios)} |')
 
 
 if __name__ == '__main__':
